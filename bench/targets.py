@@ -1,0 +1,178 @@
+"""What gets benchmarked: an app (booted exactly as the shared suite boots it), its stripped
+configuration (bench/stripped/<app>/, run with the app's own venv), and nginx `return 200`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from harness.apps import AppSpec, discover  # noqa: E402,F401
+from harness.platform import Platform, free_port  # noqa: E402
+from harness.postgres import CONNECTION_LIMIT, Database  # noqa: E402,F401
+
+STRIPPED = BENCH / "stripped"
+FULL_ROUTES = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
+STRIPPED_ROUTES = ["/plaintext", "/json", "/db"]
+NGINX_ROUTES = ["/plaintext"]
+REDIS_BASE = "redis://127.0.0.1:6379"
+
+# Which distributions name an app's server and framework (read from the app's own venv).
+PACKAGES = {
+    "flask_gunicorn": ["gunicorn", "flask", "sqlalchemy", "psycopg"],
+    "sanic_app": ["sanic", "uvloop", "httptools", "asyncpg"],
+    "django_channels": ["daphne", "django", "channels", "twisted", "psycopg"],
+    "uwsgi_werkzeug": ["uwsgi", "werkzeug", "psycopg"],
+}
+
+
+@dataclass(frozen=True)
+class StrippedSpec(AppSpec):
+    """A stripped configuration: its own folder and command, the app's venv."""
+
+    app_path: Path | None = None
+
+    @property
+    def venv_bin(self) -> Path:
+        return self.app_path / ".venv" / "bin"
+
+
+def stripped_spec(app: AppSpec) -> StrippedSpec | None:
+    folder = STRIPPED / app.name
+    command = folder / "command"
+    if not command.exists():
+        return None
+    return StrippedSpec(
+        name=f"stripped-{app.name}", path=folder,
+        procfile={"web": command.read_text().strip()}, app_json={}, app_path=app.path,
+    )
+
+
+def versions(app: AppSpec) -> dict[str, str]:
+    """Python and the server/framework versions installed in the app's venv."""
+    found: dict[str, str] = {}
+    venv = app.path / ".venv"
+    cfg = venv / "pyvenv.cfg"
+    if cfg.exists():
+        for line in cfg.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version", "version_info"):
+                found["python"] = value.strip()
+    wanted = PACKAGES.get(app.name, [])
+    for dist in sorted(venv.glob("lib/python*/site-packages/*.dist-info")):
+        name, _, version = dist.name[: -len(".dist-info")].rpartition("-")
+        if name.lower().replace("-", "_") in {w.replace("-", "_") for w in wanted}:
+            found[name.lower()] = version
+    return found
+
+
+def launch_app(platform: Platform, workers: int):
+    """The app as the suite runs it: build, release, then the Procfile web line."""
+    return platform.launch(env={"WEB_CONCURRENCY": workers})
+
+
+def launch_stripped(platform: Platform, workers: int):
+    """Same platform environment, no release (the app's release already seeded the database),
+    and no access log from the buildpack's GUNICORN_CMD_ARGS."""
+    return platform.launch(env={"WEB_CONCURRENCY": workers, "GUNICORN_CMD_ARGS": None}, release=False)
+
+
+NGINX_CONF = """\
+worker_processes {workers};
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            default_type text/plain;
+            return 200 "Hello, World!";
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/opt/homebrew/bin/nginx") if os.access(p, os.X_OK)),
+        None,
+    )
+
+
+class Nginx:
+    """nginx in the foreground, unprivileged, on a loopback port, with its own temp prefix."""
+
+    def __init__(self, binary: str, workers: int):
+        self.prefix = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(workers=workers, prefix=self.prefix, port=self.port))
+        self._log = open(self.prefix / "stdout.log", "wb")
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [binary, "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(conf),
+             "-g", "daemon off;"],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        self.pgid = self.proc.pid
+        deadline = started + 10
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited {self.proc.returncode}: {self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not bind within 10 s: {self.output()}") from None
+                time.sleep(0.05)
+        self.boot_seconds = time.monotonic() - started
+
+    def output(self) -> str:
+        text = ""
+        for name in ("stdout.log", "error.log"):
+            path = self.prefix / name
+            if path.exists():
+                text += path.read_text(errors="replace")
+        return text
+
+    def stop(self) -> float:
+        since = time.monotonic()
+        try:
+            os.killpg(self.pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.pgid, signal.SIGKILL)
+            self.proc.wait()
+        return time.monotonic() - since
+
+    def cleanup(self) -> None:
+        if self.proc.poll() is None:
+            self.stop()
+        self._log.close()
+        shutil.rmtree(self.prefix, ignore_errors=True)

@@ -1,0 +1,119 @@
+"""The chat socket: join a room's group, replay its history, relay what members say."""
+
+import json
+import logging
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from chatsite.db import DatabaseUnavailable, run_db
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from chat.models import Message
+
+logger = logging.getLogger(__name__)
+
+AUTHOR_MAX_LENGTH = Message._meta.get_field("author").max_length
+# What the channel layer raises when Redis is down or unreachable.
+LAYER_ERRORS = (RedisError, OSError)
+
+
+class BadFrame(ValueError):
+    """A frame the client should fix; its text goes back in an error frame."""
+
+
+def parse_frame(text_data):
+    """Return (author, text) from a client frame, or raise BadFrame saying what is wrong."""
+    if text_data is None:
+        raise BadFrame("send text frames holding JSON, not binary frames")
+    try:
+        payload = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise BadFrame("frame is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadFrame('frame must be a JSON object like {"text": "hello"}')
+    text = payload.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadFrame('"text" is missing or empty')
+    if len(text) > settings.CHAT_MESSAGE_MAX_LENGTH:
+        raise BadFrame(f'"text" is longer than {settings.CHAT_MESSAGE_MAX_LENGTH} characters')
+    author = payload.get("author")
+    if author is None:
+        author = ""
+    if not isinstance(author, str) or len(author) > AUTHOR_MAX_LENGTH:
+        raise BadFrame(f'"author" must be a string of at most {AUTHOR_MAX_LENGTH} characters')
+    for value in (text, author):
+        # Postgres text cannot hold NUL, and a lone surrogate (from a JSON "\ud800"
+        # escape) cannot be encoded: both are the client's mistake, not a database outage.
+        if "\x00" in value:
+            raise BadFrame("text must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadFrame("text must be valid Unicode (no lone surrogates)") from None
+    return author.strip() or "anonymous", text
+
+
+def recent_messages(room):
+    newest = Message.objects.filter(room=room).order_by("-id")[: settings.CHAT_HISTORY_LENGTH]
+    return [message.as_json() for message in reversed(newest)]
+
+
+def save_message(room, author, text):
+    return Message.objects.create(room=room, author=author, text=text).as_json()
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.room_name = self.scope["url_route"]["kwargs"]["room_name"]
+        self.group_name = f"chat.{self.room_name}"
+        try:
+            await self.channel_layer.group_add(self.group_name, self.channel_name)
+        except LAYER_ERRORS as exc:
+            logger.warning("channel layer unavailable, refusing socket: %s", exc)
+            await self.close()
+            return
+        await self.accept()
+        try:
+            history = await run_db(recent_messages, self.room_name)
+        except DatabaseUnavailable as exc:
+            await self.send_error(f"history unavailable: database unavailable: {exc}")
+        else:
+            await self.send_json({"type": "history", "room": self.room_name, "messages": history})
+
+    async def disconnect(self, code):
+        try:
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        except (AttributeError, *LAYER_ERRORS):
+            pass  # never joined, or Redis is gone: the group entry expires by itself
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            author, text = parse_frame(text_data)
+        except BadFrame as exc:
+            await self.send_error(str(exc))
+            return
+        try:
+            message = await run_db(save_message, self.room_name, author, text)
+        except DatabaseUnavailable as exc:
+            await self.send_error(f"message not saved: database unavailable: {exc}")
+            return
+        try:
+            await self.channel_layer.group_send(
+                self.group_name, {"type": "chat.message", "message": message}
+            )
+        except LAYER_ERRORS as exc:
+            await self.send_error(f"message saved but not relayed: {exc}")
+
+    async def chat_message(self, event):
+        await self.send_json({"type": "message", **event["message"]})
+
+    async def send_error(self, error):
+        await self.send_json({"type": "error", "error": error})
+
+    async def send_json(self, payload):
+        await self.send(text_data=json.dumps(payload))
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.close()

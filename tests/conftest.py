@@ -1,0 +1,141 @@
+"""The shared suite: every app present, booted as Heroku boots it, through one set of checks.
+
+Tests take the `spec` fixture and are run once per app (folders with a Procfile `web:` line);
+`--app NAME` narrows the run, and a module marked `only_app("NAME")` is for that app alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import apps as app_registry  # noqa: E402
+from harness.platform import Platform  # noqa: E402
+from harness.postgres import Database  # noqa: E402
+
+REDIS_BASE = "redis://127.0.0.1:6379"
+MEASUREMENTS: dict[str, dict] = {}
+RESULTS_FILE = Path(__file__).parent / ".results" / "measurements.json"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--app", action="append", default=[], help="run the shared suite for this app only")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "only_app(name): the module checks one app only")
+
+
+def selected_apps(config) -> list:
+    wanted = config.getoption("--app")
+    specs = app_registry.discover()
+    unknown = set(wanted) - {spec.name for spec in specs}
+    if unknown:
+        raise pytest.UsageError(f"no app folder with a Procfile web line: {', '.join(sorted(unknown))}")
+    return [spec for spec in specs if not wanted or spec.name in wanted]
+
+
+def pytest_generate_tests(metafunc):
+    if "spec" not in metafunc.fixturenames:
+        return
+    specs = selected_apps(metafunc.config)
+    # Session scope groups the tests by app, so one app's shared instance is stopped before
+    # the next app boots.
+    metafunc.parametrize("spec", specs, ids=[spec.name for spec in specs], scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """An only_app module's tests run for that app and are deselected, not skipped, for others."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_app")
+        spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
+        (dropped if marker and spec and spec.name != marker.args[0] else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def record(spec, name: str, value) -> None:
+    """Keep a figure for the summary (boot time, peak connections, ...)."""
+    figures = MEASUREMENTS.setdefault(spec.name, {})
+    if isinstance(value, (int, float)) and isinstance(figures.get(name), (int, float)) and name.startswith("peak"):
+        value = max(value, figures[name])
+    figures[name] = round(value, 3) if isinstance(value, float) else value
+
+
+@pytest.fixture(scope="session")
+def redis_url_for():
+    def url_for(spec) -> str:
+        return f"{REDIS_BASE}/{spec.redis_db}"
+    return url_for
+
+
+@pytest.fixture
+def redis_url(spec, redis_url_for) -> str:
+    url = redis_url_for(spec)
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def database(spec):
+    db = Database(spec.name)
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def platform(spec, database, redis_url):
+    plat = Platform(spec, database, redis_url)
+    yield plat
+    plat.shutdown()
+
+
+@pytest.fixture
+def launch(spec, database, redis_url):
+    """launch(env=None, database=None, process_type="web", release=True, wait=True)."""
+    platforms: dict[str, Platform] = {}
+
+    def launch_(env=None, database=None, process_type="web", release=True, wait=True):
+        db = database or request_db
+        plat = platforms.setdefault(db.name, Platform(spec, db, redis_url))
+        return plat.launch(env=env, process_type=process_type, release=release, wait=wait)
+
+    request_db = database
+    yield launch_
+    for plat in platforms.values():
+        plat.shutdown()
+
+
+@pytest.fixture(scope="session")
+def served(spec, redis_url_for):
+    """One instance per app, shared by the read-mostly contract checks."""
+    redis.Redis.from_url(redis_url_for(spec)).flushdb()
+    db = Database(spec.name)
+    plat = Platform(spec, db, redis_url_for(spec))
+    try:
+        process = plat.launch()
+        record(spec, "boot_seconds", process.boot_seconds)
+        process.database = db
+        yield process
+    finally:
+        plat.shutdown()
+        db.drop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not MEASUREMENTS:
+        return
+    RESULTS_FILE.parent.mkdir(exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(MEASUREMENTS, indent=2, sort_keys=True) + "\n")
+    terminalreporter.section("figures measured")
+    for app, figures in sorted(MEASUREMENTS.items()):
+        shown = ", ".join(f"{name}={value}" for name, value in sorted(figures.items()))
+        terminalreporter.write_line(f"{app}: {shown}")

@@ -1,0 +1,88 @@
+"""A dependency that is down at boot, or fails mid-run: 503 within 2 s, no crash, recovery.
+
+Outages go through a proxy the test owns; the shared Postgres and Redis are never touched.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from conftest import record
+from harness.http import leaks, timed_get
+from harness.platform import free_port
+from harness.proxy import TcpProxy
+
+ANSWER_WITHIN = 2.0
+
+
+@pytest.fixture
+def postgres_proxy(database):
+    proxy = TcpProxy(database.port)
+    yield proxy
+    proxy.close()
+
+
+def assert_unavailable(url: str) -> float:
+    response, seconds = timed_get(url, timeout=10)
+    assert response.status_code == 503, f"{url}: {response.status_code} {response.text[:300]}"
+    assert response.text.strip() and not leaks(response.text)
+    assert seconds < ANSWER_WITHIN, f"{url} took {seconds:.2f} s"
+    return seconds
+
+
+def test_database_down_at_boot(spec, database, launch):
+    closed = database.url_via(free_port())
+    process = launch(env={"DATABASE_URL": closed}, release=False)
+    assert httpx.get(process.url + "/json", timeout=5).status_code == 200
+    for path in ("/health", "/db", "/queries?queries=3", "/fortunes"):
+        assert_unavailable(process.url + path)
+    health = httpx.get(process.url + "/health", timeout=5).json()
+    assert health["status"] == "error" and health["checks"]["database"] not in ("ok", "not configured")
+
+
+def test_database_cut_mid_run_then_restored(spec, database, postgres_proxy, launch):
+    process = launch(env={"DATABASE_URL": database.url_via(postgres_proxy.port)})
+    assert httpx.get(process.url + "/db", timeout=5).status_code == 200
+
+    postgres_proxy.cut()
+    worst = max(assert_unavailable(process.url + path)
+                for path in ("/db", "/health", "/updates?queries=2", "/db", "/fortunes", "/health"))
+    record(spec, "outage_answer_seconds_worst", worst)
+    assert httpx.get(process.url + "/json", timeout=5).status_code == 200
+    assert process.group_alive()
+
+    postgres_proxy.restore()
+    deadline = time.monotonic() + 15
+    while httpx.get(process.url + "/db", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline, "no recovery 15 s after the database returned"
+        time.sleep(0.2)
+    record(spec, "recovery_seconds", 15 - (deadline - time.monotonic()))
+    assert httpx.get(process.url + "/health", timeout=5).status_code == 200
+
+
+def uses_redis(process) -> bool:
+    return httpx.get(process.url + "/health", timeout=5).json()["checks"]["redis"] == "ok"
+
+
+def test_redis_cut_mid_run(spec, served, launch, redis_url):
+    if not uses_redis(served):
+        assert httpx.get(served.url + "/health", timeout=5).json()["checks"]["redis"] == "not configured"
+        return
+    proxy = TcpProxy(6379)
+    try:
+        process = launch(env={"REDIS_URL": f"redis://127.0.0.1:{proxy.port}/{spec.redis_db}"})
+        assert uses_redis(process)
+        proxy.cut()
+        response, seconds = timed_get(process.url + "/health", timeout=10)
+        assert response.status_code == 503 and seconds < ANSWER_WITHIN
+        assert response.json()["checks"]["redis"] not in ("ok", "not configured")
+        proxy.restore()
+        deadline = time.monotonic() + 15
+        while httpx.get(process.url + "/health", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "no recovery 15 s after Redis returned"
+            time.sleep(0.2)
+    finally:
+        proxy.close()

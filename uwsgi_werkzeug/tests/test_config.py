@@ -1,0 +1,97 @@
+"""Configuration from the environment, and the refusal to run production without a secret."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from webapp.config import ConfigError, load_config
+
+APP_DIR = Path(__file__).resolve().parents[1]
+
+
+def test_development_runs_without_a_secret_and_without_debug():
+    config = load_config({})
+    assert config.secret_key
+    assert not config.production
+    assert not config.debug
+    assert config.database_url is None
+
+
+def test_production_without_secret_key_is_an_error_naming_it():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config({"DYNO": "web.1"})
+
+
+def test_heroku_ci_is_not_production():
+    assert not load_config({"DYNO": "web.1", "CI": "true"}).production
+
+
+@pytest.mark.parametrize("value,expected", [("1", True), ("TRUE", True), ("on", True), ("yes", True),
+                                            ("0", False), ("false", False), ("", False), ("debug", False)])
+def test_debug_only_when_explicitly_true(value, expected):
+    assert load_config({"DEBUG": value}).debug is expected
+
+
+@pytest.mark.parametrize(
+    "limit,workers,per_worker",
+    [("20", "2", 9), ("20", "4", 4), ("120", "2", 59), ("3", "8", 1), ("2", "1", 1)],
+)
+def test_pool_size_is_the_connection_budget(limit, workers, per_worker):
+    config = load_config({"DATABASE_CONNECTION_LIMIT": limit, "WEB_CONCURRENCY": workers})
+    assert config.db_pool_max_size == per_worker
+    assert config.db_pool_max_size * int(workers) <= max(int(limit) - 2, int(workers))
+
+
+@pytest.mark.parametrize("name,value", [("WEB_CONCURRENCY", "two"), ("DATABASE_CONNECTION_LIMIT", "0")])
+def test_bad_numbers_are_named(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_config({name: value})
+
+
+def test_timeouts_fit_the_two_second_budget():
+    config = load_config({})
+    assert config.db_connect_timeout <= 1
+    assert config.db_pool_timeout <= 1
+    # Long enough to wait out a lock held during a deploy, shorter than harakiri (25 s).
+    assert 10_000 <= config.db_statement_timeout_ms < 25_000
+
+
+def run_preflight(environ):
+    return subprocess.run(
+        [sys.executable, "-c", "import webapp.preflight"],
+        cwd=APP_DIR, env={"PATH": "/usr/bin:/bin", **environ},
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_preflight_stops_production_without_secret_in_one_line():
+    result = run_preflight({"DYNO": "web.1"})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SECRET_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_preflight_passes_with_a_secret():
+    assert run_preflight({"DYNO": "web.1", "SECRET_KEY": "x"}).returncode == 0
+
+
+def test_uwsgi_ini_keeps_the_production_settings():
+    ini = (APP_DIR / "uwsgi.ini").read_text()
+    options = {}
+    for line in ini.splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            options.setdefault(key.strip(), []).append(value.strip())
+    assert options["http-socket"] == ["[::]:$(PORT)"]
+    for flag in ["strict", "need-app", "master", "lazy-apps", "die-on-term", "memory-report", "log-master"]:
+        assert options[flag] == ["true"], flag
+    assert int(options["harakiri"][0]) < 30
+    assert int(options["worker-reload-mercy"][0]) < 30
+    assert int(options["buffer-size"][0]) >= 32768
+    assert options["hook-master-start"] == ["unix_signal:15 gracefully_kill_them_all"]
+    assert options["hook-accepting"] == ["unix_signal:15 gracefully_kill"]
+    # The stats server only on loopback, only when asked for.
+    assert options["stats"] == ["127.0.0.1:%(_)"]
+    assert "if-env = STATS_PORT\nstats = 127.0.0.1:%(_)" in ini

@@ -1,0 +1,137 @@
+"""Migrations and the database routes against a scratch Postgres database.
+
+Needs a Postgres server: TEST_POSTGRES_URL (an admin connection, default the local
+server as user postgres). The tests create their own database and drop it afterwards.
+"""
+
+import html
+import os
+import time
+import uuid
+
+import psycopg
+import pytest
+from webapp import create_app
+from webapp.migrate import migrate
+from werkzeug.test import Client
+
+from .helpers import make_config
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=2)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"no Postgres at TEST_POSTGRES_URL ({error})")
+    name = f"scratch_uwsgi_werkzeug_tests_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(ADMIN_URL)
+        info["dbname"] = name
+        url = psycopg.conninfo.make_conninfo(**info)
+        migrate(url)
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def app(database_url):
+    wsgi = create_app(make_config(DATABASE_URL=database_url))
+    yield wsgi
+    wsgi.webapp.database.close()
+
+
+@pytest.fixture
+def client(app):
+    return Client(app)
+
+
+def query(url, sql, *params):
+    with psycopg.connect(url) as connection:
+        cursor = connection.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def test_migrations_seed_once_and_rerun_harmlessly(database_url):
+    query(database_url, "UPDATE world SET randomnumber = 4242 WHERE id = 1")
+    assert migrate(database_url) == []
+    assert query(database_url, "SELECT count(*), min(id), max(id) FROM world") == [(10000, 1, 10000)]
+    assert query(database_url, "SELECT randomnumber FROM world WHERE id = 1") == [(4242,)]
+    assert query(database_url, "SELECT count(*) FROM fortune") == [(12,)]
+
+
+def test_health_is_ok(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["checks"]["database"] == "ok"
+
+
+def test_db_returns_a_stored_row(client, database_url):
+    row = client.get("/db").get_json()
+    assert query(database_url, "SELECT randomnumber FROM world WHERE id = %s", row["id"]) == [
+        (row["randomNumber"],)
+    ]
+
+
+@pytest.mark.parametrize("param,count", [("3", 3), ("0", 1), ("x", 1), ("501", 500)])
+def test_queries_count(client, param, count):
+    rows = client.get(f"/queries?queries={param}").get_json()
+    assert len(rows) == count
+    assert all(1 <= row["id"] <= 10000 and 1 <= row["randomNumber"] <= 10000 for row in rows)
+
+
+def test_updates_are_persisted_before_the_response(client, database_url):
+    rows = client.get("/updates?queries=20").get_json()
+    assert len(rows) == 20
+    stored = dict(query(database_url, "SELECT id, randomnumber FROM world WHERE id = ANY(%s)",
+                        [row["id"] for row in rows]))
+    for row in rows:
+        assert stored[row["id"]] == row["randomNumber"]
+
+
+def test_fortunes_sorted_escaped_with_the_extra_row(client, database_url):
+    response = client.get("/fortunes")
+    assert response.status_code == 200
+    assert response.content_type == "text/html; charset=utf-8"
+    body = response.get_data(as_text=True)
+    rows = query(database_url, "SELECT id, message FROM fortune")
+    rows.append((0, "Additional fortune added at request time."))
+    expected = "".join(
+        f"<tr><td>{fortune_id}</td><td>{html.escape(message)}</td></tr>"
+        for fortune_id, message in sorted(rows, key=lambda row: row[1])
+    )
+    assert expected in body
+    assert "&lt;script&gt;" in body and "<script>" not in body
+    assert "日本語のテキスト" in body
+
+
+def test_postgres_scheme_is_accepted(database_url):
+    url = psycopg.conninfo.conninfo_to_dict(database_url)
+    heroku_style = f"postgres://{url.get('user', 'postgres')}@{url['host']}:{url.get('port', 5432)}/{url['dbname']}"
+    wsgi = create_app(make_config(DATABASE_URL=heroku_style))
+    try:
+        assert Client(wsgi).get("/db").status_code == 200
+    finally:
+        wsgi.webapp.database.close()
+
+
+def test_unreachable_database_is_a_quick_503():
+    wsgi = create_app(make_config(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"))
+    client = Client(wsgi)
+    try:
+        started = time.monotonic()
+        response = client.get("/db")
+        assert response.status_code == 503
+        assert response.get_json()["error"].startswith("database unavailable:")
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert health.get_json()["status"] == "error"
+        assert time.monotonic() - started < 4
+        assert client.get("/json").status_code == 200
+    finally:
+        wsgi.webapp.database.close()

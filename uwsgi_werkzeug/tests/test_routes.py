@@ -1,0 +1,157 @@
+"""The contract routes that need no database, through the full WSGI stack."""
+
+import pytest
+from webapp import create_app, parse_queries
+from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import Request
+
+from .helpers import make_config
+
+HTML_SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.fixture
+def client():
+    """The whole WSGI stack (headers, proxy, test-app mount) without a database."""
+    return Client(create_app(make_config()))
+
+
+def test_json(client):
+    response = client.get("/json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"message": "Hello, World!"}
+
+
+def test_plaintext(client):
+    response = client.get("/plaintext")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "Hello, World!"
+
+
+@pytest.mark.parametrize("path", ["/", "/json", "/nope"])
+def test_every_response_has_server_date_and_length(client, path):
+    response = client.get(path)
+    assert response.headers["Server"] == "uWSGI"
+    assert "GMT" in response.headers["Date"]
+    assert int(response.headers["Content-Length"]) == len(response.get_data())
+
+
+@pytest.mark.parametrize("path", ["/", "/testapp/"])
+def test_html_pages_carry_security_headers(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    for name, value in HTML_SECURITY.items():
+        assert response.headers[name] == value
+
+
+def test_home_links_the_routes(client):
+    page = client.get("/").get_data(as_text=True)
+    for route in ["/health", "/json", "/plaintext", "/db", "/queries", "/updates", "/fortunes", "/whoami", "/testapp/"]:
+        assert f'href="{route}' in page
+
+
+def test_werkzeug_test_app_is_mounted(client):
+    response = client.get("/testapp/")
+    assert "WSGI Information" in response.get_data(as_text=True)
+    # Mounted, so the test app sees its own prefix as SCRIPT_NAME in the environ it lists.
+    assert "SCRIPT_NAME" in response.get_data(as_text=True)
+    assert "/testapp" in response.get_data(as_text=True)
+    assert client.get("/testapp").status_code == 200
+
+
+def test_whoami_without_proxy_is_the_peer(client):
+    response = client.get("/whoami", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert response.get_json() == {"ip": "192.0.2.7", "scheme": "http"}
+
+
+def test_whoami_trusts_only_the_rightmost_forwarded_for(client):
+    response = client.get(
+        "/whoami",
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
+    assert response.get_json() == {"ip": "203.0.113.9", "scheme": "https"}
+
+
+def test_unknown_path_is_a_json_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "not found"}
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.post("/json")
+    assert response.status_code == 405
+    allowed = {method.strip() for method in response.headers["Allow"].split(",")}
+    assert {"GET", "HEAD"} <= allowed
+    assert "POST" not in allowed
+    assert "error" in response.get_json()
+
+
+def test_head_keeps_the_length_without_a_body(client):
+    response = client.head("/json")
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(len('{"message":"Hello, World!"}'))
+    assert response.get_data() == b""
+
+
+@pytest.mark.parametrize("method,path", [("POST", "/json"), ("PUT", "/nope"), ("POST", "/testapp/")])
+def test_declared_body_over_one_mib_is_413_on_any_route(client, method, path):
+    response = client.open(
+        path, method=method, data=b"x" * 16, environ_overrides={"CONTENT_LENGTH": str(2 * 1024 * 1024)}
+    )
+    assert response.status_code == 413
+    assert "larger than 1048576 bytes" in response.get_json()["error"]
+
+
+def test_body_of_exactly_one_mib_is_not_refused(client):
+    response = client.post("/json", data=b"x" * (1024 * 1024))
+    assert response.status_code == 405
+
+
+def test_malformed_content_length_is_400(client):
+    response = client.post("/json", data=b"", environ_overrides={"CONTENT_LENGTH": "-5"})
+    assert response.status_code == 400
+
+
+def test_database_routes_without_database_url_are_503(client):
+    for path in ["/db", "/queries?queries=3", "/updates", "/fortunes"]:
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.get_json() == {"error": "database unavailable: DATABASE_URL is not set"}
+
+
+def test_health_without_database_is_ok_and_not_configured(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "not configured", "redis": "not configured"},
+    }
+
+
+def test_a_crashing_view_is_a_clean_500_without_traceback(client):
+    web = client.application.webapp
+    web.json = lambda request: 1 / 0
+    response = client.get("/json")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "internal server error"}
+    assert b"Traceback" not in response.get_data()
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [("", 1), ("queries=", 1), ("queries=abc", 1), ("queries=0", 1), ("queries=-3", 1),
+     ("queries=7", 7), ("queries=500", 500), ("queries=501", 500), ("queries=99999999999999999999", 500),
+     ("queries=1.5", 1)],
+)
+def test_queries_parameter(query, expected):
+    request = Request(EnvironBuilder(path="/queries", query_string=query).get_environ())
+    assert parse_queries(request) == expected

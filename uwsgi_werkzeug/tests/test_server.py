@@ -1,0 +1,134 @@
+"""uwsgi.ini itself, run the way the Procfile runs it: `uwsgi uwsgi.ini` under sh, in its
+own process group, stopped by SIGTERM to every process of the group as Heroku does."""
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+APP_DIR = Path(__file__).resolve().parents[1]
+BIN_DIR = Path(sys.executable).parent
+UWSGI = shutil.which("uwsgi", path=f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}")
+
+pytestmark = pytest.mark.skipif(UWSGI is None, reason="uWSGI is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def platform_env(**overrides):
+    env = {
+        "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "SECRET_KEY": "test-secret",
+        "DYNO": "web.1",
+        "PYTHONUNBUFFERED": "true",
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def start(env, log_path):
+    log = open(log_path, "wb")
+    return subprocess.Popen(["sh", "-c", "uwsgi uwsgi.ini"], cwd=APP_DIR, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def get(host, port, path, timeout=5):
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    connection.request("GET", path, headers={"Host": f"127.0.0.1:{port}"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+def wait_for(port, deadline=30):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            return get("127.0.0.1", port, "/json")
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("uWSGI did not answer on PORT")
+
+
+def group_alive(pgid) -> bool:
+    try:
+        os.waitpid(pgid, os.WNOHANG)  # reap the sh leader, or its zombie keeps the group
+    except ChildProcessError:
+        pass
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = platform_env(DATABASE_URL=None)
+    log_path = tmp_path / "uwsgi.log"
+    process = start(env, log_path)
+    try:
+        wait_for(int(env["PORT"]))
+        yield int(env["PORT"]), process, log_path
+    finally:
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.poll()
+
+
+def test_serves_ipv4_and_ipv6_with_server_headers(server):
+    port, _, _ = server
+    for host in ["127.0.0.1", "::1"]:
+        response, body = get(host, port, "/json")
+        assert response.status == 200, host
+        assert body == b'{"message":"Hello, World!"}'
+        assert response.getheader("Server") == "uWSGI"
+        assert response.getheader("Date")
+
+
+def test_reports_memory_per_request_on_stdout(server):
+    port, _, log_path = server
+    for _ in range(3):
+        get("127.0.0.1", port, "/plaintext")
+    time.sleep(0.5)
+    assert "{rss usage:" in log_path.read_text(errors="replace")
+
+
+def test_sigterm_to_the_whole_group_exits_quickly(server):
+    _, process, log_path = server
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGTERM)
+    while group_alive(process.pid) and time.monotonic() - started < 20:
+        time.sleep(0.05)
+    assert not group_alive(process.pid)
+    assert time.monotonic() - started < 10
+    # The shutdown is the graceful one, not a reload.
+    assert "goodbye to uWSGI" in log_path.read_text(errors="replace")
+
+
+def test_production_without_secret_key_stops_the_master(tmp_path):
+    env = platform_env(SECRET_KEY=None, DATABASE_URL=None)
+    log_path = tmp_path / "uwsgi.log"
+    started = time.monotonic()
+    process = start(env, log_path)
+    assert process.wait(timeout=20) != 0
+    assert time.monotonic() - started < 10
+    output = log_path.read_text(errors="replace")
+    reasons = [line for line in output.splitlines() if "SECRET_KEY" in line]
+    assert len(reasons) == 1, output
+    assert "Traceback" not in output
+    assert "spawned uWSGI worker" not in output

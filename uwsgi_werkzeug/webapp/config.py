@@ -1,0 +1,83 @@
+"""All configuration, read from the environment in one place.
+
+Development defaults are safe (no debug, a throwaway secret); production is Heroku's
+definition: ``DYNO`` set and ``CI`` unset. There a missing SECRET_KEY is a hard error.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass
+
+TRUE_VALUES = {"1", "true", "yes", "on"}
+
+# Connections kept back from the web workers: one for the release phase (migrations run
+# while the old web is still up) and one for a `heroku pg:psql` session.
+RESERVED_CONNECTIONS = 2
+
+
+class ConfigError(Exception):
+    """The environment cannot run this app; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    secret_key: str
+    debug: bool
+    production: bool
+    database_url: str | None
+    redis_url: str | None
+    database_connection_limit: int
+    web_concurrency: int
+    max_body_bytes: int = 1024 * 1024
+    # Seconds: the contract allows 2 s for a 503, so each step gets at most 1 s.
+    db_connect_timeout: int = 1
+    db_pool_timeout: float = 1.0
+    # Server-side ceiling for any statement, well under uWSGI's 25 s harakiri so a
+    # request blocked on a lock ends as a clean 503 instead of a killed worker, and well
+    # above the few seconds a request may legitimately wait on a lock during a deploy.
+    db_statement_timeout_ms: int = 15_000
+
+    @property
+    def db_pool_max_size(self) -> int:
+        """Connections one worker may hold: the plan's limit split across workers."""
+        usable = self.database_connection_limit - RESERVED_CONNECTIONS
+        return max(1, usable // self.web_concurrency)
+
+
+def _int_from_env(environ, name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def is_production(environ) -> bool:
+    return bool(environ.get("DYNO")) and not environ.get("CI")
+
+
+def load_config(environ=None) -> Config:
+    environ = os.environ if environ is None else environ
+    production = is_production(environ)
+    secret_key = environ.get("SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set: production (DYNO set, CI unset) needs a secret key"
+            )
+        # Development: a fresh random key each start, never a key written in the repo.
+        secret_key = secrets.token_urlsafe(32)
+    return Config(
+        secret_key=secret_key,
+        debug=environ.get("DEBUG", "").strip().lower() in TRUE_VALUES,
+        production=production,
+        database_url=environ.get("DATABASE_URL") or None,
+        redis_url=environ.get("REDIS_URL") or None,
+        database_connection_limit=_int_from_env(environ, "DATABASE_CONNECTION_LIMIT", 20),
+        web_concurrency=_int_from_env(environ, "WEB_CONCURRENCY", 2),
+    )
