@@ -78,6 +78,10 @@ def slim_request_signals():
 
 slim_request_signals()
 
+from chatsite.db import open_database_pool  # noqa: E402
+
+open_database_pool()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -23,6 +23,23 @@ logger = logging.getLogger(__name__)
 DB_THREADS = ThreadPoolExecutor(max_workers=settings.DATABASE_POOL_SIZE, thread_name_prefix="db")
 
 
+def open_database_pool():
+    """Start connecting the web process's whole pool at boot, in the background.
+
+    psycopg_pool grows on demand one connection at a time, so the first burst after a
+    deploy would queue its requests behind up to 18 sequential connects; with the event
+    loop and 18 busy threads competing for the GIL, the last ones waited past the 1 s
+    checkout timeout and got a 503 (seen in CI: 1 of 128 concurrent /updates). A full
+    pool never waits to grow. The release phase does not import the ASGI app, so it keeps
+    its single connection. Boot does not wait: with the database down the attempts give
+    up after reconnect_timeout and requests connect on demand, as before.
+    """
+    pool = getattr(connections["default"], "pool", None)  # PostgreSQL with Django's pool
+    if pool is not None:
+        pool.open()
+        pool.resize(min_size=pool.max_size)
+
+
 def close_database_pools():
     """Close Django's psycopg pools: their connections end cleanly, their threads stop."""
     for connection in connections.all():

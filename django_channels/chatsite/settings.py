@@ -124,7 +124,9 @@ if DATABASE_URL:
         # connection, so a database route answers 503 well inside the contract's 2 s.
         "connect_timeout": 1,
         "pool": {
-            "min_size": 0,  # the release phase opens only the one connection it uses
+            # The release phase opens only the one connection it uses; the web process
+            # fills the whole pool at boot (chatsite.db.open_database_pool).
+            "min_size": 0,
             "max_size": DATABASE_POOL_SIZE,
             "timeout": 1,
             # Give up a failed reconnection quickly so the next request starts a fresh

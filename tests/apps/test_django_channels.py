@@ -64,8 +64,11 @@ def assert_silent(socket, seconds: float) -> None:
 
 
 def test_fan_out_across_two_processes(spec, database, redis_url, launch):
-    first = launch()
-    second = launch(release=False)
+    # Two dynos share the plan's connections: DATABASE_POOL_SIZE = (20 - 2) // 2, as the
+    # app's README tells anyone scaling to N dynos.
+    two_dynos = {"DATABASE_POOL_SIZE": "9"}
+    first = launch(env=two_dynos)
+    second = launch(env=two_dynos, release=False)
     assert first.port != second.port
     latencies = []
     with ExitStack() as sockets:
@@ -87,6 +90,18 @@ def test_fan_out_across_two_processes(spec, database, redis_url, launch):
     record(spec, "fanout_latency_ms_median", median)
     record(spec, "fanout_latency_ms_max", worst)
     print(f"\ncross-process delivery over Redis: median {median:.1f} ms, max {worst:.1f} ms (20 messages)")
+
+
+def test_web_process_fills_its_pool_before_the_first_burst(database, launch):
+    """psycopg_pool grows one connection at a time; left to grow under a burst, the last
+    requests in line waited past the 1 s checkout and got 503. The web process opens its
+    whole pool at boot instead, and no more than the pool."""
+    launch(env={"DATABASE_POOL_SIZE": "6"})
+    deadline = time.monotonic() + 10
+    while database.app_connections() < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # a seventh would show up by now
+    assert database.app_connections() == 6
 
 
 def test_idle_socket_keeps_working(launch):
