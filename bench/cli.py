@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from bench import report, stats
 from bench.procs import RssSampler
 from bench.targets import (
@@ -36,6 +38,7 @@ from bench.verify import verify
 
 LUA = BENCH / "report.lua"
 ROUTE_NAMES = {stats.slug(r).split("-")[0]: r for r in FULL_ROUTES}  # plaintext, json, db, queries, ...
+DRAIN_TIMEOUT = 30.0  # seconds; longer than any backlog a 2-core run builds up
 INSTALL_WRK = "wrk is not installed: `sudo apt-get install wrk` (Debian/Ubuntu) or `brew install wrk` (macOS)."
 
 DEFAULTS = {"duration": 2, "warmup": 1, "connections": [16, 256], "repeats": 3}
@@ -115,7 +118,26 @@ class Runner:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + self.args.timeout + 30)
         if done.returncode != 0:
             raise RuntimeError(f"wrk exited {done.returncode}: {done.stderr.strip()}")
+        self.drain(url)
         return stats.parse_wrk(done.stdout)
+
+    def drain(self, url: str) -> None:
+        """Wait for the work wrk left queued behind it before the next run starts.
+
+        wrk stops on time, but requests it sent (and connections waiting in the listen
+        backlog) are still served after it hangs up. Timed straight away, the next run
+        measured that leftover work instead: some 2 s cells read 0 req/s. One fresh
+        request joins the end of the queue, so its answer means the queue has cleared;
+        an idle server answers it in milliseconds.
+        """
+        started = time.monotonic()
+        try:
+            httpx.get(url, timeout=DRAIN_TIMEOUT, trust_env=False)
+        except httpx.HTTPError as exc:
+            self.log(f"  drain: {url} did not answer within {DRAIN_TIMEOUT:g} s ({type(exc).__name__})")
+        waited = time.monotonic() - started
+        if waited > 0.5:
+            self.log(f"  drain: {waited:.1f} s of queued work cleared before the next run")
 
     def measure(self, name: str, kind: str, app: str, process, routes: list[str], database=None) -> None:
         """Verify every route, then warm up and time the ones that answer right."""
