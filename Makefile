@@ -60,7 +60,7 @@ services: ## Postgres and Redis: docker compose if a Docker engine answers, else
 	fi
 
 run: install ## every app side by side from its Procfile (honcho), on embedded defaults (APP=name for one)
-	$(SUITE_PY) scripts/run.py $(APP)
+	$(SUITE_PY) -m scripts.run $(APP)
 
 test: install services test-apps test-shared test-bench ## install + services + each app's own tests + the shared suite
 
@@ -90,6 +90,6 @@ check-wrk:
 	@command -v wrk >/dev/null || { echo "wrk is not installed: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)"; exit 1; }
 
 clean: ## remove venvs, caches and the suite's leftover databases
-	-$(SUITE_PY) -c "import sys; sys.path.insert(0, 'tests'); from harness.postgres import drop_leftovers; drop_leftovers()"
+	-$(SUITE_PY) -c "from harness.postgres import drop_leftovers; drop_leftovers()"
 	rm -rf $(SUITE_VENV) $(APPS:%=%/.venv) tests/.results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -17,11 +16,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-sys.path.insert(0, str(REPO / "tests"))
-
-from harness.apps import AppSpec, discover  # noqa: E402,F401
-from harness.platform import Platform, free_port  # noqa: E402
-from harness.postgres import CONNECTION_LIMIT, Database  # noqa: E402,F401
+from harness.apps import AppSpec, discover  # noqa: F401
+from harness.platform import Platform, free_port
+from harness.postgres import CONNECTION_LIMIT, Database  # noqa: F401
 
 STRIPPED = BENCH / "stripped"
 FULL_ROUTES = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]

@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from honcho.manager import Manager
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from harness.apps import discover  # noqa: E402
+from harness.apps import discover
 
 FIRST_PORT = int(os.environ.get("RUN_FIRST_PORT", "8001"))
 LOCAL_ONLY = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DYNO", "VIRTUAL_ENV", "PYENV_VERSION", "PORT")

@@ -7,17 +7,14 @@ Tests take the `spec` fixture and are run once per app (folders with a Procfile 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import redis
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from harness import apps as app_registry  # noqa: E402
-from harness.platform import Platform  # noqa: E402
-from harness.postgres import Database  # noqa: E402
+from harness import apps as app_registry
+from harness.platform import Platform
+from harness.postgres import Database
 
 REDIS_BASE = "redis://127.0.0.1:6379"
 MEASUREMENTS: dict[str, dict] = {}

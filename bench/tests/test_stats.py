@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench import report, stats  # noqa: E402
-from bench.procs import parse_pgrp  # noqa: E402
+from bench import report, stats
+from bench.procs import parse_pgrp
 
 WRK_OUT = """Running 2s test @ http://127.0.0.1:1234/json
   1 threads and 16 connections

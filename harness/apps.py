@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 # Each app gets a Redis db number of its own, so that apps sharing one Redis never see
 # each other's keys (the suite flushes only that number).
