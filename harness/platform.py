@@ -57,26 +57,35 @@ def _clean_path(spec: AppSpec) -> str:
     return os.pathsep.join([str(spec.venv_bin), *kept])
 
 
-def platform_env(spec: AppSpec, *, port: int, database_url: str | None, redis_url: str | None,
-                 secret_key: str, overrides: dict | None = None) -> dict[str, str]:
+def platform_env(spec: AppSpec, *, port: int, database_url: str | None = None, redis_url: str | None = None,
+                 secret_key: str | None = None, dyno: str | None = "web.1", web_concurrency: int = 2,
+                 overrides: dict | None = None) -> dict[str, str]:
+    """The environment a process of `spec` gets: the one place that builds it.
+
+    With `dyno` (the default, "web.1"), what Heroku gives a dyno: app.json's config vars and
+    test settings, DYNO, WEB_CONCURRENCY, the plan's DATABASE_CONNECTION_LIMIT, SECRET_KEY (a
+    fresh one unless given, as app.json's generator makes) and the Python buildpack's exports.
+    With `dyno=None`, what `heroku local` gives: development mode, only PORT, the services'
+    URLs and the venv. Either way the developer's own settings are scrubbed, and `overrides`
+    (None deletes a variable) are applied last.
+    """
     env = {
         key: value for key, value in os.environ.items()
         if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES)
     }
-    env.update(spec.config_vars)
-    env.update({
-        "PATH": _clean_path(spec),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "DYNO": "web.1",
-        "DATABASE_CONNECTION_LIMIT": str(CONNECTION_LIMIT),
-        "SECRET_KEY": secret_key,
-        # What Heroku's Python buildpack exports on every dyno.
-        "PYTHONUNBUFFERED": "true",
-        "FORWARDED_ALLOW_IPS": "*",
-        "GUNICORN_CMD_ARGS": "--access-logfile -",
-        "LANG": "C.UTF-8",
-    })
+    if dyno is not None:
+        env.update(spec.config_vars)
+        env.update(spec.test_settings)
+        env.update({
+            "WEB_CONCURRENCY": str(web_concurrency),
+            "DYNO": dyno,
+            "DATABASE_CONNECTION_LIMIT": str(CONNECTION_LIMIT),
+            "SECRET_KEY": secret_key or secrets.token_urlsafe(48),
+            # What Heroku's Python buildpack exports on every dyno.
+            "FORWARDED_ALLOW_IPS": "*",
+            "GUNICORN_CMD_ARGS": "--access-logfile -",
+        })
+    env.update({"PATH": _clean_path(spec), "PORT": str(port), "PYTHONUNBUFFERED": "true", "LANG": "C.UTF-8"})
     if database_url:
         env["DATABASE_URL"] = database_url
     if redis_url:

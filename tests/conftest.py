@@ -16,7 +16,6 @@ from harness import apps as app_registry
 from harness.platform import Platform
 from harness.postgres import Database
 
-REDIS_BASE = "redis://127.0.0.1:6379"
 MEASUREMENTS: dict[str, dict] = {}
 RESULTS_FILE = Path(__file__).parent / ".results" / "measurements.json"
 
@@ -67,18 +66,10 @@ def record(spec, name: str, value) -> None:
     figures[name] = round(value, 3) if isinstance(value, float) else value
 
 
-@pytest.fixture(scope="session")
-def redis_url_for():
-    def url_for(spec) -> str:
-        return f"{REDIS_BASE}/{spec.redis_db}"
-    return url_for
-
-
 @pytest.fixture
-def redis_url(spec, redis_url_for) -> str:
-    url = redis_url_for(spec)
-    redis.Redis.from_url(url).flushdb()
-    return url
+def redis_url(spec) -> str:
+    redis.Redis.from_url(spec.redis_url).flushdb()
+    return spec.redis_url
 
 
 @pytest.fixture
@@ -112,11 +103,11 @@ def launch(spec, database, redis_url):
 
 
 @pytest.fixture(scope="session")
-def served(spec, redis_url_for):
+def served(spec):
     """One instance per app, shared by the read-mostly contract checks."""
-    redis.Redis.from_url(redis_url_for(spec)).flushdb()
+    redis.Redis.from_url(spec.redis_url).flushdb()
     db = Database(spec.name)
-    plat = Platform(spec, db, redis_url_for(spec))
+    plat = Platform(spec, db, spec.redis_url)
     try:
         process = plat.launch()
         record(spec, "boot_seconds", process.boot_seconds)
