@@ -22,9 +22,20 @@ workers = settings.web_concurrency
 # one process serve several such requests at once.
 worker_class = "gthread"
 # One thread per pooled database connection: the pool is the process's share
-# of the plan's limit, (20 - 4 reserved) // 2 workers = 8, so a thread never
-# queues for a connection (see config.py and the README's budget).
+# of the plan's limit, (20 - 1 Celery worker - 2 release and psql) // 2 workers
+# = 8, so a thread never queues for a connection (see votr/config.py). At
+# WEB_CONCURRENCY=17 that is 1 each; beyond it the app refuses to start.
 threads = settings.connections_per_web_process
+
+# A thread reads a request's headers before anything else can run on it, so
+# clients that trickle bytes hold threads: gunicorn's docs ask for a buffering
+# proxy in front of sync and gthread workers. Heroku's router does not buffer
+# request bodies; the README gives what slow clients cost here (measured).
+# gunicorn's own limits answer its own 400/414/431 pages (HTML, before Flask):
+# request line over 4094 bytes, over 100 header fields, a field over 8190 bytes.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 
 # gunicorn 25+ opens a control socket at one fixed path per user
 # ($HOME/.gunicorn/gunicorn.ctl): two servers on one machine would fight over it,

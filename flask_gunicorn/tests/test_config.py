@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from votr import config, create_app
-from votr.database import engine_options
+from votr.models import engine_options
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,26 +65,43 @@ def test_malformed_number_fails_loudly(monkeypatch):
         config.load()
 
 
-@pytest.mark.parametrize(
-    ("limit", "workers", "per_process"),
-    [(20, 2, 8), (20, 4, 4), (20, 1, 16), (120, 4, 29), (5, 4, 1)],
-)
-def test_connection_budget(monkeypatch, limit, workers, per_process):
+POSTGRES = "postgres://votr@127.0.0.1:5432/votr"
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4, 8, 17])
+def test_connection_budget_holds_for_every_web_concurrency_heroku_sets(monkeypatch, workers):
+    # 1-8: Heroku's Basic to Performance-M dynos; 17: Performance-L.
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
+    monkeypatch.setenv("WEB_CONCURRENCY", str(workers))
+    per_process = config.load().connections_per_web_process
+    assert per_process >= 1
+    worker_release_psql = config.WORKER_CONCURRENCY + config.RELEASE_AND_PSQL_CONNECTIONS
+    assert workers * per_process + worker_release_psql <= config.DEFAULT_CONNECTION_LIMIT
+
+
+@pytest.mark.parametrize(("limit", "workers", "per_process"), [(20, 2, 8), (20, 4, 4), (120, 4, 29)])
+def test_connection_budget_formula(monkeypatch, limit, workers, per_process):
     monkeypatch.setenv("DATABASE_CONNECTION_LIMIT", str(limit))
     monkeypatch.setenv("WEB_CONCURRENCY", str(workers))
-    settings = config.load()
-    assert settings.connections_per_web_process == per_process
-    if per_process > 1:
-        total = per_process * workers + settings.reserved_connections
-        assert total <= limit
+    assert config.load().connections_per_web_process == per_process
+
+
+def test_budget_that_cannot_hold_refuses_to_start_with_one_line(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
+    monkeypatch.setenv("WEB_CONCURRENCY", "18")
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    message = str(stopped.value.code)
+    assert "WEB_CONCURRENCY=18" in message and "\n" not in message
 
 
 def test_postgres_pool_is_bounded_and_fails_fast():
     options = engine_options("postgresql+psycopg://u@h/d", 8)
     assert options["pool_size"] == 8
     assert options["max_overflow"] == 0
-    assert options["pool_timeout"] <= 1
     assert options["pool_pre_ping"] is True
+    # Both bounds inside the contract's 5 s for a dead or hung database.
+    assert options["pool_timeout"] + options["connect_args"]["connect_timeout"] < 5
 
 
 def test_gunicorn_settings(monkeypatch):
@@ -94,7 +111,7 @@ def test_gunicorn_settings(monkeypatch):
     assert settings["bind"] == ["[::]:6123"]
     assert settings["workers"] == 3
     assert settings["worker_class"] == "gthread"
-    assert settings["threads"] == (20 - 4) // 3
+    assert settings["threads"] == (20 - 3) // 3
     assert settings["keepalive"] > 90  # the router's idle timeout
     assert settings["graceful_timeout"] < 30  # Heroku's SIGKILL
     assert settings["timeout"] < 30  # the router's request timeout
@@ -109,3 +126,27 @@ def test_procfile_runs_migrations_in_release_only():
     assert "db upgrade" in lines["release"]
     assert "upgrade" not in lines["web"] and "gunicorn" in lines["web"]
     assert "celery" in lines["worker"]
+
+
+def test_production_refuses_an_unknown_host(monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
+    client = create_app().test_client()
+    refused = client.get("/other", headers={"Host": "evil.example"})
+    assert refused.status_code == 400
+    assert "evil.example" not in refused.headers.get("Location", "")
+    assert client.get("/json", headers={"Host": "votr-demo.herokuapp.com"}).status_code == 200
+
+
+def test_trusted_hosts_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
+    monkeypatch.setenv("TRUSTED_HOSTS", "polls.example.org, .example.net")
+    client = create_app().test_client()
+    assert client.get("/json", headers={"Host": "polls.example.org"}).status_code == 200
+    assert client.get("/json", headers={"Host": "a.example.net"}).status_code == 200
+    assert client.get("/json", headers={"Host": "votr.herokuapp.com"}).status_code == 400
+
+
+def test_development_answers_any_host():
+    assert config.load().trusted_hosts is None

@@ -3,8 +3,8 @@ import re
 import pytest
 from sqlalchemy import select
 from votr import create_app
-from votr.database import db
-from votr.models import World
+from votr.models import World, db
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 HTML_HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 
@@ -137,3 +137,12 @@ def test_health_reports_database_down(unreachable_database_app):
 
 def test_non_database_routes_work_without_database(unreachable_database_app):
     assert unreachable_database_app.test_client().get("/json").status_code == 200
+
+
+def test_http11_without_host_is_400(app):
+    environ = EnvironBuilder(path="/json").get_environ()
+    del environ["HTTP_HOST"]
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1"
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+    assert status.startswith("400")
+    assert b"Host" in b"".join(body)

@@ -2,8 +2,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
-from votr.database import db
-from votr.models import Fortune, World
+from votr.models import Fortune, World, db
 
 
 def test_migrations_match_the_models(app):

@@ -3,8 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from votr.database import db
-from votr.models import Poll, PollOption
+from votr.models import Poll, PollOption, db
 
 
 def create(client, **fields):
@@ -61,6 +60,14 @@ def test_create_show_list_vote_results(client):
          400, "future"),
         ('{"question": "q", "options": ["a", "b"], "closes_at": "2001-01-01T00:00:00Z",'
          ' "closes_in_seconds": 5}', 400, "not both"),
+        # What Postgres cannot store, or Python cannot convert, is the client's error.
+        ('{"question": "a\\u0000b", "options": ["a", "b"]}', 400, "NUL"),
+        ('{"question": "q", "options": ["a\\ud800", "b"]}', 400, "surrogates"),
+        ('{"question": "q", "options": ["a", "b"], "closes_at": "0001-01-01T00:00:00+01:00"}',
+         400, "out of range"),
+        ('{"question": "q", "options": ["a", "b"], "closes_at": "9999-12-31T23:59:59-01:00"}',
+         400, "out of range"),
+        ("[" * 100_000, 400, "not valid JSON"),
     ],
 )
 def test_bad_poll_is_refused_and_nothing_written(client, app, body, status, fragment):
@@ -149,3 +156,11 @@ def test_sweep_closes_overdue_polls_only(app):
         assert db.session.get(Poll, overdue.id).closed_at is not None
         assert db.session.get(Poll, later.id).closed_at is None
         assert db.session.get(Poll, forever.id).closed_at is None
+
+
+def test_deeply_nested_vote_is_refused(client):
+    poll = create(client).get_json()
+    response = client.post(f"/api/polls/{poll['id']}/votes", data="[" * 100_000,
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.get_json()["error"]

@@ -1,5 +1,7 @@
 """One trusted hop: only the router's own (rightmost) entry is believed."""
 
+import pytest
+
 ROUTER = {"REMOTE_ADDR": "10.1.2.3"}
 
 
@@ -23,6 +25,12 @@ def test_whoami_scheme_from_forwarded_proto(client):
 
 def test_whoami_without_proxy_headers_is_the_peer(client):
     assert client.get("/whoami", environ_base=ROUTER).get_json()["ip"] == "10.1.2.3"
+
+
+@pytest.mark.parametrize("forwarded", ["6.6.6.6,", "6.6.6.6, ", "6.6.6.6, not-an-address"])
+def test_empty_or_bad_rightmost_entry_falls_back_to_the_peer(client, forwarded):
+    response = client.get("/whoami", headers={"X-Forwarded-For": forwarded}, environ_base=ROUTER)
+    assert response.get_json()["ip"] == "10.1.2.3"
 
 
 def test_ipv4_on_the_dual_stack_socket_reads_as_ipv4(client):

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from . import closing, config, contract, errors, health, pages, polls, proxy
-from .database import db, engine_options, install_connect_deadline
+from .models import db, engine_options
 
 # The SQLite file in the instance folder when DATABASE_URL is unset.
 DEVELOPMENT_DATABASE = "sqlite:///votr.sqlite3"
@@ -29,6 +29,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         DB_POOL_SIZE=settings.connections_per_web_process,
         REDIS_URL=settings.redis_url,
         PRODUCTION=settings.production,
+        # A Host outside this list is a 400 before routing, so no redirect or
+        # absolute URL is ever built from a client's Host header.
+        TRUSTED_HOSTS=settings.trusted_hosts,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -42,8 +45,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     db.init_app(app)
     Migrate(app, db)
-    with app.app_context():
-        install_connect_deadline(db.engine)
     closing.init_celery(app)
 
     errors.register(app)

@@ -22,6 +22,7 @@ depend on the job: a poll whose time has passed refuses votes either way.
 """
 
 import logging
+import ssl
 import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
@@ -29,12 +30,11 @@ from pathlib import Path
 
 from celery import Celery, Task, shared_task, signals
 from flask import Flask, current_app
+from flask.ctx import AppContext
 from sqlalchemy import update
 
-from . import redis_link
 from .config import WORKER_CONCURRENCY
-from .database import db
-from .models import Poll, utcnow
+from .models import Poll, db, utcnow
 
 # The longest a poll may stay open.
 MAX_POLL_DURATION = timedelta(days=7)
@@ -42,6 +42,12 @@ MAX_POLL_DURATION = timedelta(days=7)
 SWEEP_SECONDS = 30.0
 
 log = logging.getLogger(__name__)
+
+
+def redis_tls_options(url: str) -> dict:
+    # Heroku Key-Value Store serves rediss:// with a self-signed certificate, so
+    # verification is off for TLS URLs only; redis:// stays plain.
+    return {"ssl_cert_reqs": ssl.CERT_NONE} if url.startswith("rediss://") else {}
 
 
 def close_due(poll_id: int | None = None) -> int:
@@ -89,14 +95,13 @@ def schedule_closing(poll: Poll) -> None:
                         poll.id, exc)
         return
     delay = max(0.0, (poll.closes_at - utcnow()).total_seconds())
-    app = current_app._get_current_object()
-    timer = threading.Timer(delay, close_in_process, args=(app, poll.id))
+    timer = threading.Timer(delay, close_in_process, args=(current_app.app_context(), poll.id))
     timer.daemon = True
     timer.start()
 
 
-def close_in_process(app: Flask, poll_id: int) -> None:
-    with app.app_context():
+def close_in_process(context: AppContext, poll_id: int) -> None:
+    with context:
         close_due(poll_id)
 
 
@@ -122,7 +127,7 @@ def init_celery(app: Flask) -> Celery:
         # memory:// lets `celery worker` start without Redis in development (it
         # then only sweeps); the web process closes polls itself in that case.
         broker_url=redis_url or "memory://",
-        broker_use_ssl=redis_link.tls_options(redis_url) if redis_url else None,
+        broker_use_ssl=(redis_url and redis_tls_options(redis_url)) or None,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=1,
         broker_transport_options={

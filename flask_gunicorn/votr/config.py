@@ -15,13 +15,19 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 # Connections held outside the web processes: one for the release phase
 # (`flask db upgrade` can run while the web is up) and one `heroku pg:psql` session.
 RELEASE_AND_PSQL_CONNECTIONS = 2
-# The Celery worker runs its jobs on this many threads, one connection each.
-WORKER_CONCURRENCY = 2
+# The Celery worker runs its jobs on this many threads, one connection each. One
+# is plenty for closing polls, and it leaves a connection per web process even at
+# WEB_CONCURRENCY=17 (Performance-L): 17 + 1 + 2 = 20, Heroku's smallest limit.
+WORKER_CONCURRENCY = 1
 
 # Heroku's smallest Postgres plans allow 20 connections.
 DEFAULT_CONNECTION_LIMIT = 20
 # Heroku sets WEB_CONCURRENCY itself; 2 matches its small dynos.
 DEFAULT_WEB_CONCURRENCY = 2
+# Host names production answers when TRUSTED_HOSTS is unset: the app's
+# <name>.herokuapp.com (a leading dot matches subdomains) and loopback, for a
+# probe from inside the dyno. Werkzeug cannot match a bracketed IPv6 literal.
+DEFAULT_TRUSTED_HOSTS = [".herokuapp.com", "localhost", "127.0.0.1"]
 
 
 class ConfigError(SystemExit):
@@ -44,21 +50,16 @@ class Settings:
     redis_url: str | None
     web_concurrency: int
     connection_limit: int
-
-    @property
-    def reserved_connections(self) -> int:
-        return RELEASE_AND_PSQL_CONNECTIONS + WORKER_CONCURRENCY
+    trusted_hosts: list[str] | None
 
     @property
     def connections_per_web_process(self) -> int:
-        return connections_per_process(
-            self.connection_limit, self.reserved_connections, self.web_concurrency
-        )
+        return connections_per_process(self.connection_limit, self.web_concurrency)
 
 
-def connections_per_process(limit: int, reserved: int, processes: int) -> int:
-    """The budget formula: all processes together stay below the plan's limit."""
-    return max(1, (limit - reserved) // processes)
+def connections_per_process(limit: int, processes: int) -> int:
+    """The budget: web pools + the worker + release + psql stay within the plan's limit."""
+    return (limit - WORKER_CONCURRENCY - RELEASE_AND_PSQL_CONNECTIONS) // processes
 
 
 def is_true(value: str | None) -> bool:
@@ -97,7 +98,8 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
             )
         secret_key = secrets.token_hex(32)
     database_url = environ.get("DATABASE_URL", "").strip() or None
-    return Settings(
+    hosts = [host.strip() for host in environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()]
+    settings = Settings(
         production=production,
         debug=is_true(environ.get("DEBUG")),
         secret_key=secret_key,
@@ -107,4 +109,14 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         connection_limit=positive_int(
             environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT
         ),
+        # Development answers any Host (Flask's default); production only its own.
+        trusted_hosts=hosts or (DEFAULT_TRUSTED_HOSTS if production else None),
     )
+    if settings.database_url and settings.connections_per_web_process < 1:
+        raise ConfigError(
+            f"WEB_CONCURRENCY={settings.web_concurrency} processes need a connection each, "
+            f"but DATABASE_CONNECTION_LIMIT={settings.connection_limit} leaves "
+            f"{settings.connection_limit - WORKER_CONCURRENCY - RELEASE_AND_PSQL_CONNECTIONS} "
+            "after the worker, release and psql"
+        )
+    return settings

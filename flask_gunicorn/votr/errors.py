@@ -2,7 +2,8 @@
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, request
+from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -31,11 +32,16 @@ def describe_failure(exc: BaseException) -> str:
     return first_line[:200]
 
 
-def reject_large_bodies():
+def check_request():
     # Runs before routing errors are raised, so a 2 MiB POST to a GET-only
     # route is a 413, not a 405.
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge(f"request body over {MAX_BODY_BYTES} bytes")
+    # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request
+    # without Host. gunicorn refuses two Host headers itself, but leaves a
+    # missing one to the app.
+    if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and "Host" not in request.headers:
+        abort(400, "an HTTP/1.1 request needs a Host header")
 
 
 def security_headers(response):
@@ -56,6 +62,12 @@ def http_error(exc: HTTPException):
     return response
 
 
+def malformed_body(exc: ParseException):
+    # gunicorn parses a chunked body while the app reads it, so its errors (bad
+    # chunk size or extension, missing CRLF, a forbidden trailer) surface here.
+    return jsonify(error=f"malformed request body: {str(exc)[:100]}"), 400
+
+
 def api_error(exc: ApiError):
     return jsonify(error=exc.message), exc.status
 
@@ -71,10 +83,11 @@ def unexpected_error(exc: Exception):
 
 
 def register(app: Flask) -> None:
-    app.before_request(reject_large_bodies)
+    app.before_request(check_request)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ApiError, api_error)
+    app.register_error_handler(ParseException, malformed_body)
     for failure in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(failure, database_unavailable)
     if not app.debug:

@@ -1,11 +1,52 @@
-"""Tables: the contract's world and fortune, and votr's polls with their options."""
+"""The SQLAlchemy handle with its pool, and the tables: the contract's world and
+fortune, and votr's polls with their options."""
 
 from datetime import UTC, datetime
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .database import db
+# A dead or hung database answers a request with a 503 within the contract's 5 s:
+# libpq gives up a connection attempt after CONNECT_TIMEOUT (its minimum is 2 s),
+# a checkout from a full pool after POOL_TIMEOUT.
+CONNECT_TIMEOUT = 2
+POOL_TIMEOUT = 2
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def engine_options(database_url: str, pool_size: int) -> dict:
+    if not database_url.startswith("postgresql"):
+        # SQLite: the development default, one file, no server to wait for.
+        return {"pool_pre_ping": True}
+    return {
+        # max_overflow 0: pool_size is the process's whole share of the plan's limit,
+        # and gunicorn runs one thread per connection, so no request queues for one.
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": POOL_TIMEOUT,
+        # A connection the database dropped (restart, failover, a cut) is tested
+        # and replaced at checkout instead of failing the request that gets it.
+        "pool_pre_ping": True,
+        # Recycle before Heroku Postgres' idle limits or a NAT forget about it.
+        "pool_recycle": 1800,
+        "connect_args": {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": "votr",
+            # No server-side prepared statements. psycopg prepares a query on its
+            # 5th run in a session and drops every prepared statement at each
+            # ROLLBACK, which the pool issues whenever a request returns its
+            # connection: /queries?queries=20 paid an extra PREPARE and a
+            # DEALLOCATE ALL round trip per request and never reused a plan.
+            "prepare_threshold": None,
+        },
+    }
 
 
 def utcnow() -> datetime:

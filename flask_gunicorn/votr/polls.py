@@ -7,12 +7,12 @@ write is one transaction, so bad input leaves nothing behind.
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest
 from sqlalchemy import select, update
 
 from .closing import MAX_POLL_DURATION, schedule_closing
-from .database import db
 from .errors import ApiError
-from .models import Poll, PollOption, utcnow
+from .models import Poll, PollOption, db, utcnow
 
 bp = Blueprint("polls", __name__, url_prefix="/api/polls")
 
@@ -60,9 +60,10 @@ def poll_results(poll: Poll) -> dict:
 def json_object() -> dict:
     if not request.is_json:
         raise ApiError(415, "send a JSON body with Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "the body is not valid JSON")
+    try:
+        body = request.get_json()
+    except (BadRequest, RecursionError):  # RecursionError: e.g. 100,000 nested "["
+        raise ApiError(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     return body
@@ -72,6 +73,10 @@ def text_field(value, name: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, f"{name} must be a non-empty string")
     value = value.strip()
+    # JSON can carry what Postgres text cannot store: NUL, and lone surrogates
+    # ("\ud800"), which have no UTF-8 encoding.
+    if "\x00" in value or value.encode("utf-8", "replace").decode() != value:
+        raise ApiError(400, f"{name} must not contain NUL or unpaired surrogates")
     if len(value) > limit:
         raise ApiError(400, f"{name} must be at most {limit} characters")
     return value
@@ -104,7 +109,10 @@ def closing_time(body: dict) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         raise ApiError(400, "closes_at must be an ISO 8601 time with an offset, "
                             "e.g. 2030-01-01T12:00:00+00:00")
-    closes_at = moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        closes_at = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ApiError(400, "closes_at is out of range") from None
     if closes_at <= now:
         raise ApiError(400, "closes_at must be in the future")
     if closes_at - now > MAX_POLL_DURATION:

@@ -7,18 +7,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def trust_one_proxy(app: Flask) -> None:
-    # The router appends the address it saw to X-Forwarded-For; anything left of
-    # that is whatever the client wrote. x_for=1 takes the rightmost entry only,
-    # x_proto=1 the rightmost X-Forwarded-Proto.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    # x_proto=1: the scheme from the rightmost X-Forwarded-Proto, the router's.
+    # X-Forwarded-For is read by client_address below, not by ProxyFix: Werkzeug
+    # skips empty list entries, so "6.6.6.6," would give the client's own claim.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1)
 
 
 def client_address() -> str:
-    """request.remote_addr, with IPv4 shown as IPv4 on the dual-stack socket."""
-    address = request.remote_addr or ""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address  # a forwarded value that is not an address: report it as sent
-    mapped = getattr(parsed, "ipv4_mapped", None)
-    return str(mapped or parsed)
+    """The rightmost X-Forwarded-For entry (the address Heroku's router saw).
+
+    Without the header, or when that entry is empty or not an address, the peer.
+    IPv4 on the dual-stack socket (::ffff:a.b.c.d) is shown as IPv4.
+    """
+    rightmost = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+    for candidate in (rightmost, request.remote_addr or ""):
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        return str(getattr(address, "ipv4_mapped", None) or address)
+    return request.remote_addr or ""
