@@ -1,0 +1,288 @@
+"""Each app README's quick start, executed literally on a lone copy of the app folder.
+
+The convention (one marker line right before a ```sh fence, two blocks per README):
+
+    <!-- quickstart: local port=5000 open=/ /json /health -->
+    <!-- quickstart: postgres port=5000 open=/ /db /fortunes -->
+
+For each block, in a copy of the app folder alone (what a fresh clone has: no .venv, nothing
+git ignores), every line but the last runs under `bash -euo pipefail`, as a reader types them;
+the last line then starts the server in the same shell, in a process group of its own. Once
+`port` answers on 127.0.0.1, every `open=` path must answer 200, and so must the same-origin
+stylesheets, scripts and icons (`<link href>`, `<script src>`) of every HTML page among them.
+SIGTERM to the group ends the block. The postgres block runs after the local one in the same
+folder and starts from the environment the local block's lines left (one terminal, read top
+to bottom: its venv is active). The shell starts with the developer's settings removed, PATH
+without any virtualenv, and PGHOST=127.0.0.1 PGUSER=postgres; the postgres block's database
+(from its `createdb NAME` line, named `<something>_quickstart`) is dropped before and after.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+from psycopg import sql
+
+from harness.apps import REPO
+from harness.platform import SCRUBBED, SCRUBBED_PREFIXES
+from harness.postgres import admin_connect
+
+SETUP_LIMIT = 900.0  # a block's lines before the server: venv + pip install (from pip's cache after the first run)
+PORT_LIMIT = 90.0  # from the server line to its port answering
+STOP_LIMIT = 30.0  # SIGTERM to exit, Heroku's grace period
+KINDS = ("local", "postgres")
+MARKER = re.compile(r"^<!-- quickstart: (\w+) port=(\d+) open=([^>]*?) -->\n```sh\n(.*?)^```", re.M | re.S)
+CREATEDB = re.compile(r"^createdb\s+(?:-\S+\s+)*([A-Za-z0-9_]+)\s*(?:#.*)?$")
+MARKER_HELP = (
+    "add two marked blocks, each an HTML comment on the line right before a ```sh fence:\n"
+    "  <!-- quickstart: local port=5000 open=/ /json /health -->   (embedded defaults)\n"
+    "  <!-- quickstart: postgres port=5000 open=/ /db -->          (createdb <app>_quickstart, DATABASE_URL, REDIS_URL)\n"
+    "the last line of each block starts the server in the foreground"
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    port: int
+    paths: tuple[str, ...]
+    lines: tuple[str, ...]
+
+    @property
+    def database(self) -> str | None:
+        names = [match.group(1) for line in self.lines if (match := CREATEDB.match(line.strip()))]
+        return names[0] if names else None
+
+
+def parse_blocks(readme: str) -> dict[str, Block]:
+    blocks: dict[str, Block] = {}
+    for kind, port, paths, body in MARKER.findall(readme):
+        lines = tuple(line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+        assert kind in KINDS, f"unknown quick-start block {kind!r}: use {' or '.join(KINDS)}"
+        assert kind not in blocks, f"two '{kind}' quick-start blocks: keep one"
+        assert paths.split(), f"the '{kind}' block's open= names no path"
+        assert len(lines) >= 2, f"the '{kind}' block needs setup lines and a last line that starts the server"
+        blocks[kind] = Block(kind, int(port), tuple(paths.split()), lines)
+    missing = [kind for kind in KINDS if kind not in blocks]
+    assert not missing, f"README has no {' or '.join(missing)} quick-start block: {MARKER_HELP}"
+    database = blocks["postgres"].database
+    assert database, "the postgres block creates no database: start it with `createdb <app>_quickstart`"
+    assert database.endswith("_quickstart"), f"createdb {database}: name it <app>_quickstart (the test drops it)"
+    return blocks
+
+
+def lone_copy(app: Path, destination: Path) -> Path:
+    """The app folder as a fresh clone has it: tracked and new files, nothing git ignores."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", app.name],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():  # a tracked file deleted in the working tree is gone in the next commit too
+            target = destination / Path(name).relative_to(app.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            target.chmod(source.stat().st_mode)
+    return destination
+
+
+def reader_env() -> dict[str, str]:
+    """A new reader's shell: none of the developer's app settings, no virtualenv on PATH."""
+    pyenv_versions = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
+    path = [
+        entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and not entry.startswith(pyenv_versions) and not Path(entry, "activate").exists()
+    ]
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES) and not key.startswith(("PG", "DATABASE_"))
+    }
+    env.update(PATH=os.pathsep.join(path), PGHOST="127.0.0.1", PGUSER="postgres")
+    return env
+
+
+class AssetLinks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        wanted = {"link": "href", "script": "src"}.get(tag)
+        value = dict(attrs).get(wanted) if wanted else None
+        if value:
+            self.links.append(value)
+
+
+def port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def check_pages(block: Block) -> None:
+    origin = f"http://127.0.0.1:{block.port}"
+    for path in block.paths:
+        response = httpx.get(origin + path, timeout=30)
+        assert response.status_code == 200, f"{block.kind} block: GET {path} -> {response.status_code}: {response.text[:300]}"
+        if response.headers.get("content-type", "").startswith("text/html"):
+            parser = AssetLinks()
+            parser.feed(response.text)
+            for link in parser.links:
+                url = urljoin(origin + path, link)
+                if urlsplit(url).netloc == urlsplit(origin).netloc:
+                    asset = httpx.get(url, timeout=30)
+                    assert asset.status_code == 200, f"{block.kind} block: {path} links {link} -> {asset.status_code}"
+
+
+def run_block(block: Block, folder: Path, env: dict[str, str], workdir: Path,
+              port_limit: float = PORT_LIMIT) -> dict[str, str]:
+    """Run one block as a reader would; return the environment its setup lines left."""
+    log, env_dump, setup_done = workdir / f"{block.kind}.log", workdir / f"{block.kind}.env", workdir / f"{block.kind}.done"
+    script = "\n".join([
+        "trap 'echo \"quickstart: this line failed: $BASH_COMMAND\" >&2' ERR",
+        *block.lines[:-1],
+        f"env -0 > {shlex.quote(str(env_dump))}; : > {shlex.quote(str(setup_done))}",
+        block.lines[-1],
+    ])
+
+    def failure(what: str) -> str:
+        return f"{block.kind} quick start: {what}\n--- its output (end) ---\n{log.read_text()[-4000:]}"
+
+    # One block per port at a time on this machine: another run of this test waits here.
+    with open(Path(tempfile.gettempdir()) / f"quickstart-port-{block.port}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert not port_answers(block.port), f"port {block.port} is already in use: stop what listens there"
+        with log.open("w") as out:
+            shell = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env,
+                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + SETUP_LIMIT
+            while not setup_done.exists():
+                assert shell.poll() is None, failure(f"a setup line exited {shell.returncode}")
+                assert time.monotonic() < deadline, failure(f"setup lines still running after {SETUP_LIMIT:.0f} s")
+                time.sleep(0.5)
+            deadline = time.monotonic() + port_limit
+            while not port_answers(block.port):
+                assert shell.poll() is None, failure(f"the server line exited {shell.returncode}: {block.lines[-1]}")
+                assert time.monotonic() < deadline, failure(f"nothing answers on port {block.port} after {port_limit:.0f} s")
+                time.sleep(0.5)
+            try:
+                check_pages(block)
+            except AssertionError as error:
+                raise AssertionError(failure(str(error))) from None
+        finally:
+            stop(shell)
+    entries = (entry.partition("=") for entry in env_dump.read_text().split("\0") if "=" in entry)
+    return {key: value for key, _, value in entries if key not in ("_", "SHLVL", "PWD", "OLDPWD")}
+
+
+def stop(shell: subprocess.Popen) -> None:
+    try:
+        os.killpg(shell.pid, signal.SIGTERM)
+        shell.wait(STOP_LIMIT)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(shell.pid, signal.SIGKILL)
+        shell.wait()
+    # The server's children may outlive the shell by a moment: the port must be free again.
+    deadline = time.monotonic() + STOP_LIMIT
+    while True:
+        try:
+            os.killpg(shell.pid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline:
+            os.killpg(shell.pid, signal.SIGKILL)
+            return
+        time.sleep(0.2)
+
+
+def drop_database(name: str) -> None:
+    with admin_connect() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_readme_quick_start_works_as_written(spec, tmp_path):
+    blocks = parse_blocks((spec.path / "README.md").read_text())
+    folder = lone_copy(spec.path, tmp_path / spec.name)
+    after_local = run_block(blocks["local"], folder, reader_env(), tmp_path)
+    database = blocks["postgres"].database
+    drop_database(database)
+    try:
+        run_block(blocks["postgres"], folder, after_local, tmp_path)
+    finally:
+        drop_database(database)
+
+
+# The runner itself, on a tiny README served by Python's own http.server (no app, no pip):
+# it passes a block that works, and fails, saying why, on each kind of break.
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tiny_block(port: int, setup: list[str], server: str | None = None, paths: str = "/ /hello.txt") -> Block:
+    server = server or f"python3 -m http.server {port} --bind 127.0.0.1"
+    readme = "\n".join([
+        f"<!-- quickstart: local port={port} open={paths} -->", "```sh", *setup, server, "```", "",
+        f"<!-- quickstart: postgres port={port} open=/ -->", "```sh", "createdb tiny_quickstart", server, "```", "",
+    ])
+    return parse_blocks(readme)["local"]
+
+
+WORKING_SETUP = [
+    "echo hello > hello.txt",
+    "export GREETING=hi",
+    """printf '<link rel="stylesheet" href="style.css"><script src="/app.js"></script>' > index.html""",
+    "echo 'body {}' > style.css",
+    "echo '' > app.js",
+]
+
+
+def test_runner_passes_a_working_block_and_keeps_its_environment(tmp_path):
+    block = tiny_block(free_port(), WORKING_SETUP)
+    left = run_block(block, tmp_path, reader_env(), tmp_path)
+    assert left["GREETING"] == "hi"
+
+
+@pytest.mark.parametrize(("setup", "paths", "expected"), [
+    ([*WORKING_SETUP, "cp .env.example .env"], "/", "this line failed: cp .env.example .env"),
+    (WORKING_SETUP[:-1], "/", "links /app.js -> 404"),
+    (WORKING_SETUP, "/ /missing", "GET /missing -> 404"),
+])
+def test_runner_fails_on_a_broken_line(tmp_path, setup, paths, expected):
+    block = tiny_block(free_port(), setup, paths=paths)
+    with pytest.raises(AssertionError, match=re.escape(expected)):
+        run_block(block, tmp_path, reader_env(), tmp_path)
+
+
+def test_runner_fails_when_the_server_line_does_not_serve_the_port(tmp_path):
+    port = free_port()
+    block = tiny_block(port, WORKING_SETUP, server=f"python3 -m http.server {free_port()} --bind 127.0.0.1")
+    with pytest.raises(AssertionError, match=f"nothing answers on port {port}"):
+        run_block(block, tmp_path, reader_env(), tmp_path, port_limit=3)
+
+
+def test_a_readme_without_marked_blocks_says_what_to_add():
+    with pytest.raises(AssertionError, match="README has no local or postgres quick-start block: add two marked blocks"):
+        parse_blocks("# An app\n\n```sh\npip install -r requirements.txt\n```\n")
