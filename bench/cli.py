@@ -1,4 +1,5 @@
-"""`python -m bench`: boot each app as the suite does, verify its routes, drive them with wrk."""
+"""`python -m bench`: each app under its Procfile server and a second server, beside its
+framework's stripped reference, verified first, then driven with wrk in interleaved runs."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import json
 import os
 import platform as pyplatform
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -19,45 +22,66 @@ import httpx
 from bench import report, stats
 from bench.procs import RssSampler
 from bench.targets import (
+    ACCESS_LOG,
+    ACCESS_LOG_ROUTE,
     BENCH,
+    CONNECTION_LIMIT,
+    DEFAULT_ROUTES,
     FULL_ROUTES,
     NGINX_ROUTES,
     REDIS_BASE,
+    SECOND_PACKAGES,
     STRIPPED_ROUTES,
     Database,
     Nginx,
     Platform,
+    command_spec,
     discover,
     launch_app,
+    launch_seeded,
     launch_stripped,
     nginx_binary,
+    second_spec,
+    servers,
     stripped_spec,
     versions,
 )
 from bench.verify import verify
+from harness.platform import STOP_LIMIT
 
 LUA = BENCH / "report.lua"
 ROUTE_NAMES = {stats.slug(r).split("-")[0]: r for r in FULL_ROUTES}  # plaintext, json, db, queries, ...
 DRAIN_TIMEOUT = 30.0  # seconds; longer than any backlog a 2-core run builds up
 INSTALL_WRK = "wrk is not installed: `sudo apt-get install wrk` (Debian/Ubuntu) or `brew install wrk` (macOS)."
+CHAT_APP = "django_channels"
 
-DEFAULTS = {"duration": 2, "warmup": 1, "connections": [16, 256], "repeats": 3}
-SMOKE = {"duration": 1, "warmup": 0, "connections": [16], "repeats": 1}
+# One level by default: 256 connections, where the contract asks for 0 non-2xx and where the
+# servers differ most; --connections 16,256 adds a light-load level (and ~4 minutes).
+DEFAULTS = {"duration": 2, "warmup": 1, "connections": [256], "repeats": 3,
+            "ws_clients": [50, 200], "ws_seconds": 10}
+SMOKE = {"duration": 1, "warmup": 0, "connections": [16], "repeats": 1, "ws_clients": [10], "ws_seconds": 3}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--apps", help="comma-separated app folders (default: every app with a Procfile web line)")
-    p.add_argument("--routes", help=f"comma-separated routes by name: {', '.join(ROUTE_NAMES)} (default: all)")
+    p.add_argument("--routes", help=f"comma-separated routes by name: {', '.join(ROUTE_NAMES)}, or `all` "
+                                    "(default: plaintext,json,db,fortunes)")
     p.add_argument("--duration", type=int, help=f"whole seconds per timed wrk run (default {DEFAULTS['duration']})")
     p.add_argument("--warmup", type=int, help=f"whole seconds of untimed load per route first (default {DEFAULTS['warmup']})")
-    p.add_argument("--connections", help="comma-separated concurrency sweep (default 16,256)")
+    p.add_argument("--connections", help="comma-separated concurrency sweep (default 256)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                   help="WEB_CONCURRENCY for every app (default: the CPU count)")
-    p.add_argument("--repeats", type=int, help="timed runs per route and level; medians reported (default 3)")
+                   help="WEB_CONCURRENCY for every app and server (default: the CPU count)")
+    p.add_argument("--repeats", type=int, help="interleaved timed runs per route and level (default 3)")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1: leaves the server the other core)")
     p.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout in s (default 30, Heroku's router)")
-    p.add_argument("--no-stripped", action="store_true", help="skip the stripped configurations")
+    p.add_argument("--ws-clients", help="websocket clients per chat run, comma-separated (default 50,200)")
+    p.add_argument("--ws-seconds", type=int, help="seconds each websocket client sends (default 10)")
+    p.add_argument("--ws-rate", type=float, default=1.0, help="frames per second per websocket client (default 1)")
+    p.add_argument("--no-second", action="store_true", help="skip the second servers")
+    p.add_argument("--no-stripped", action="store_true", help="skip the stripped references")
+    p.add_argument("--no-access-log", action="store_true", help="skip the access-log on/off pair")
+    p.add_argument("--no-websocket", action="store_true", help="skip the chat's websocket figure")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx reference")
     p.add_argument("--smoke", action="store_true",
                    help="CI mode: one short level per route, 1 repeat, results in bench/results/smoke/, README untouched")
@@ -71,16 +95,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = base["warmup"] if args.warmup is None else args.warmup
     args.repeats = args.repeats or base["repeats"]
     args.connections = [int(c) for c in args.connections.split(",")] if args.connections else base["connections"]
-    if args.routes:
+    args.ws_clients = [int(c) for c in args.ws_clients.split(",")] if args.ws_clients else base["ws_clients"]
+    args.ws_seconds = args.ws_seconds or base["ws_seconds"]
+    if args.routes == "all":
+        args.routes = list(FULL_ROUTES)
+    elif args.routes:
         unknown = [r for r in args.routes.split(",") if r not in ROUTE_NAMES]
         if unknown:
-            p.error(f"unknown route(s) {unknown}; choose from {', '.join(ROUTE_NAMES)}")
+            p.error(f"unknown route(s) {unknown}; choose from {', '.join(ROUTE_NAMES)} or all")
         args.routes = [ROUTE_NAMES[r] for r in args.routes.split(",")]
     else:
-        args.routes = list(FULL_ROUTES)
+        args.routes = list(DEFAULT_ROUTES)
     args.out = args.out or (BENCH / "results" / ("smoke" if args.smoke else ""))
     if args.smoke:
         args.no_readme = True
+        args.no_access_log = True  # the same interleaving as the servers; two more boots per app
     return args
 
 
@@ -101,15 +130,44 @@ def machine() -> dict:
     }
 
 
+def first_and_last_line(text: str) -> str:
+    """A boot failure in one line: what the harness said, and the error the process printed last."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no output"
+    return lines[0][:160] + (f" ... {lines[-1][:200]}" if len(lines) > 1 else "")
+
+
+@dataclass
+class Live:
+    """A booted target: what to time on it, at which levels, and its samplers."""
+
+    name: str
+    kind: str
+    app: str | None
+    process: object
+    database: object | None
+    routes: list[str]
+    levels: list[int]
+    good: list[str] = field(default_factory=list)
+    rss: RssSampler | None = None
+    conns: object | None = None
+
+
 class Runner:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.runs: list[dict] = []
         self.targets: dict[str, dict] = {}
+        self.websocket: list[dict] = []
         self.skipped: list[str] = []
 
     def log(self, text: str) -> None:
         print(text, flush=True)
+
+    @property
+    def top(self) -> int:
+        return max(self.args.connections)
 
     def wrk(self, url: str, connections: int, seconds: float) -> dict:
         threads = min(self.args.wrk_threads, connections)
@@ -139,97 +197,239 @@ class Runner:
         if waited > 0.5:
             self.log(f"  drain: {waited:.1f} s of queued work cleared before the next run")
 
-    def measure(self, name: str, kind: str, app: str, process, routes: list[str], database=None) -> None:
-        """Verify every route, then warm up and time the ones that answer right."""
-        info = self.targets[name]
-        good = []
-        for route in routes:
-            reason = verify(process.url, route, database)
-            if reason:
-                info.setdefault("wrong_answers", {})[route] = reason
-                self.log(f"  {route}: WRONG ANSWER, not timed: {reason}")
-            else:
-                good.append(route)
-        # One sampler per target for memory and one for database connections (the suite's),
-        # each with its peak reset at the start of every timed run.
-        conns = database.sample_connections(0.05) if database is not None else None
-        with RssSampler(process.pgid) as rss, conns or contextlib.nullcontext():
-            for route in good:
-                url = process.url + route
-                if self.args.warmup > 0:
-                    self.wrk(url, max(self.args.connections), self.args.warmup)
-                for level in self.args.connections:
-                    for repeat in range(self.args.repeats):
-                        rss.reset_window()
-                        if conns is not None:
-                            conns.peak = 0
-                        result = self.wrk(url, level, self.args.duration)
-                        if conns is not None:
-                            result["peak_db_connections"] = conns.peak
-                        result["peak_rss_mb"] = rss.window_peak / 2**20
-                        result.update(target=name, kind=kind, app=app, route=route, connections=level, repeat=repeat)
-                        self.runs.append(result)
-                    last = [r for r in self.runs if r["target"] == name and r["route"] == route and r["connections"] == level]
-                    med = stats.spread([r["rps"] for r in last])["median"]
-                    bad = sum(r["non_2xx"] + r["socket_errors"] for r in last)
-                    self.log(f"  {route:<22} c={level:<4} {med:>9.0f} req/s  p99 {last[-1]['p99_ms']:7.1f} ms"
-                             + (f"  {bad} non-2xx/socket errors" if bad else ""))
-            info["peak_rss_mb"] = rss.peak / 2**20
+    # --- booting -------------------------------------------------------------------------------
 
-    def app(self, spec) -> None:
-        name = spec.name
-        self.targets[name] = info = {"kind": "app", "app": name, "versions": versions(spec),
-                                     "command": spec.procfile["web"]}
-        self.log(f"== {name}: {spec.procfile['web']}")
-        database = Database(name)
-        try:
-            platform = Platform(spec, database, f"{REDIS_BASE}/{spec.redis_db}")
-            booted = self.run_target(name, "app", name, info, self.args.routes, database, platform,
-                                     lambda: launch_app(platform, self.args.workers))
-            if booted:
-                self.log(f"  boot {info['boot_seconds']:.2f} s, shutdown {info.get('shutdown_seconds', float('nan')):.2f} s,"
-                         f" peak RSS {info.get('peak_rss_mb', 0):.0f} MB")
-            if booted and not self.args.no_stripped:
-                self.stripped(spec, database)
-        finally:
-            database.drop()
-
-    def stripped(self, spec, database) -> None:
-        sspec = stripped_spec(spec)
-        if sspec is None:
-            self.log(f"  (no bench/stripped/{spec.name}: no ceiling for it)")
-            return
-        name = sspec.name
-        routes = [r for r in self.args.routes if r in STRIPPED_ROUTES]
-        if not routes:
-            return
-        self.targets[name] = info = {"kind": "stripped", "app": spec.name, "command": sspec.procfile["web"]}
-        self.log(f"== {name}: {sspec.procfile['web']}")
-        platform = Platform(sspec, database, f"{REDIS_BASE}/{spec.redis_db}")
-        self.run_target(name, "stripped", spec.name, info, routes, database, platform,
-                        lambda: launch_stripped(platform, self.args.workers))
-
-    def run_target(self, name: str, kind: str, app: str, info: dict, routes: list[str], database,
-                   platform: Platform, launch) -> bool:
-        """Boot with `launch()`, measure, and stop; a target that does not boot is skipped, not fatal."""
+    def boot(self, name: str, info: dict, platform: Platform, launch):
+        """Boot with `launch()`; a target that does not boot is reported and skipped, not fatal."""
+        self.targets[name] = info
+        self.log(f"== {name}: {info['command']}")
         try:
             process = launch()
         except Exception as exc:  # noqa: BLE001 - any boot failure: move on with the others
-            info["boot_error"] = str(exc).strip()[:2000]
-            self.skipped.append(f"{name}: did not boot ({str(exc).strip().splitlines()[0][:200]})")
+            info["boot_error"] = str(exc).strip()[-2000:]
+            self.skipped.append(f"{name}: did not boot ({first_and_last_line(str(exc))})")
             self.log(f"  did not boot: {str(exc).strip()[:400]}")
             platform.shutdown()
-            return False
+            return None
         info["boot_seconds"] = process.boot_seconds
-        try:
-            self.measure(name, kind, app, process, routes, database)
-        finally:
-            try:
-                info["shutdown_seconds"] = process.stop()
-            except AssertionError as exc:
-                info["shutdown_error"] = str(exc)[:500]
+        return process
+
+    def stop_all(self, booted: list[tuple[Live, Platform]]) -> None:
+        """SIGTERM every target at once, then wait for each group: a server that drains for
+        20 s does not hold up the others' stops (each is still timed from the signal)."""
+        since = time.monotonic()
+        for live, _ in booted:
+            live.process.signal(signal.SIGTERM)
+        waiting = [live for live, _ in booted]
+        while waiting:
+            for live in [w for w in waiting if not w.process.group_alive()]:
+                self.targets[live.name]["shutdown_seconds"] = time.monotonic() - since
+                waiting.remove(live)
+            if waiting and time.monotonic() - since > STOP_LIMIT:
+                for live in waiting:
+                    try:
+                        live.process.wait_exit(limit=0, since=since)  # SIGKILLs the group
+                    except AssertionError as exc:
+                        self.targets[live.name]["shutdown_error"] = str(exc)[:500]
+                waiting = []
+            time.sleep(0.02)
+        for live, platform in booted:
+            info = self.targets[live.name]
+            if live.rss is not None:
+                info["peak_rss_mb"] = max(info.get("peak_rss_mb") or 0, live.rss.peak / 2**20)
             platform.shutdown()
-        return True
+        booted.clear()
+
+    def verify(self, live: Live) -> None:
+        """Every route is checked before anything is timed; a wrong answer is never timed."""
+        info = self.targets[live.name]
+        for route in live.routes:
+            reason = verify(live.process.url, route, live.database)
+            if reason:
+                info.setdefault("wrong_answers", {})[route] = reason
+                self.log(f"  {live.name} {route}: WRONG ANSWER, not timed: {reason}")
+            else:
+                live.good.append(route)
+
+    # --- timing --------------------------------------------------------------------------------
+
+    def interleave(self, lives: list[Live]) -> None:
+        """Per route and level, repeat A, B, C, A, B, C...: machine noise hits every target alike."""
+        with contextlib.ExitStack() as stack:
+            for live in lives:
+                live.rss = stack.enter_context(RssSampler(live.process.pgid))
+                if live.database is not None:
+                    live.conns = stack.enter_context(live.database.sample_connections(0.05))
+            routes = [r for r in self.args.routes if any(r in live.good for live in lives)]
+            for route in routes:
+                on = [live for live in lives if route in live.good]
+                if self.args.warmup > 0:
+                    for live in on:
+                        self.wrk(live.process.url + route, self.top, self.args.warmup)
+                for level in self.args.connections:
+                    timed = [live for live in on if level in live.levels]
+                    for repeat in range(self.args.repeats):
+                        for live in timed:
+                            self.time_one(live, route, level, repeat)
+                    for live in timed:
+                        self.log_cell(live.name, route, level)
+
+    def time_one(self, live: Live, route: str, level: int, repeat: int) -> None:
+        live.rss.reset_window()
+        if live.conns is not None:
+            live.conns.peak = 0
+        result = self.wrk(live.process.url + route, level, self.args.duration)
+        if live.conns is not None:
+            result["peak_db_connections"] = live.conns.peak
+        result["peak_rss_mb"] = live.rss.window_peak / 2**20
+        result.update(target=live.name, kind=live.kind, app=live.app, route=route, connections=level, repeat=repeat)
+        self.runs.append(result)
+
+    def log_cell(self, name: str, route: str, level: int) -> None:
+        last = [r for r in self.runs if r["target"] == name and r["route"] == route and r["connections"] == level]
+        med = stats.spread([r["rps"] for r in last])["median"]
+        bad = sum(r["non_2xx"] + r["socket_errors"] for r in last)
+        self.log(f"  {name:<34} {route:<22} c={level:<4} {med:>9.0f} req/s  p99 {last[-1]['p99_ms']:7.1f} ms"
+                 + (f"  {bad} non-2xx/socket errors" if bad else ""))
+
+    # --- one app -------------------------------------------------------------------------------
+
+    def app(self, spec) -> None:
+        """The app, its second server and its reference up together and timed in turns; then
+        the app's access log on and off; then, for the chat, the websocket figure."""
+        name, workers, redis = spec.name, self.args.workers, f"{REDIS_BASE}/{spec.redis_db}"
+        databases: list[Database] = []
+        booted: list[tuple[Live, Platform]] = []
+
+        def database() -> Database:
+            """A database of its own (own role, own 20-connection budget), migrated and
+            seeded by the app's own release line with the app's own venv."""
+            databases.append(Database(name))
+            if len(databases) > 1:  # the first is the app's: its launch runs the release itself
+                Platform(spec, databases[-1], redis).release()
+            return databases[-1]
+
+        try:
+            db_app = database()
+            platform = Platform(spec, db_app, redis)
+            info = {"kind": "app", "app": name, "server": "Procfile", "versions": versions(spec),
+                    "command": spec.procfile["web"]}
+            process = self.boot(name, info, platform, lambda: launch_app(platform, workers))
+            if process is not None:  # if not, the other servers still run: the cause may be the Procfile's server
+                booted.append((Live(name, "app", name, process, db_app, self.args.routes, self.args.connections),
+                               platform))
+
+            second = None if self.args.no_second else second_spec(spec, workers, self.log)
+            db_second = None
+            if second is not None:
+                sspec, server = second
+                db_second = database()
+                splatform = Platform(sspec, db_second, redis)
+                sname = f"{name} @ {server.label}"
+                sinfo = {"kind": "second", "app": name, "server": server.label, "command": sspec.procfile["web"],
+                         "versions": versions(spec, sspec.venv, SECOND_PACKAGES.get(name)),
+                         "env": servers.env(server, workers, CONNECTION_LIMIT)}
+                sprocess = self.boot(sname, sinfo, splatform,
+                                     lambda: launch_seeded(splatform, workers, servers.env(server, workers, CONNECTION_LIMIT)))
+                if sprocess is not None:
+                    booted.append((Live(sname, "second", name, sprocess, db_second, self.args.routes,
+                                        self.args.connections), splatform))
+
+            rspec = None if self.args.no_stripped else stripped_spec(spec)
+            routes = [r for r in self.args.routes if r in STRIPPED_ROUTES]
+            if rspec is not None and routes:
+                db_ref = database()
+                rplatform = Platform(rspec, db_ref, redis)
+                rinfo = {"kind": "stripped", "app": name, "server": "reference", "command": rspec.procfile["web"]}
+                rprocess = self.boot(rspec.name, rinfo, rplatform, lambda: launch_stripped(rplatform, workers))
+                if rprocess is not None:
+                    # The reference is a ceiling at the level the apps are compared at.
+                    booted.append((Live(rspec.name, "stripped", name, rprocess, db_ref, routes, [self.top]), rplatform))
+
+            for live, _ in booted:
+                self.verify(live)
+            self.interleave([live for live, _ in booted])
+            self.stop_all(booted)
+            for target in (t for t in self.targets.values() if t.get("app") == name and "boot_seconds" in t):
+                self.log(f"  {target['command'][:60]}: boot {target['boot_seconds']:.2f} s, shutdown "
+                         f"{target.get('shutdown_seconds', float('nan')):.2f} s, peak RSS {target.get('peak_rss_mb', 0):.0f} MB")
+
+            if not self.args.no_access_log and ACCESS_LOG_ROUTE in self.args.routes:
+                self.access_log(spec, [db_app, db_second or database()], redis)
+            if name == CHAT_APP and not self.args.no_websocket:
+                self.chat(spec, second, database, redis)
+        finally:
+            self.stop_all(booted)
+            for db in databases:
+                db.drop()
+
+    def access_log(self, spec, dbs: list[Database], redis: str) -> None:
+        """The app's own per-request log on and off, on /json, in turns at the top level."""
+        switch = ACCESS_LOG.get(spec.name)
+        if switch is None:
+            return
+        web = spec.procfile["web"]
+        if switch.off_drop is not None and switch.off_drop not in web:
+            self.log(f"== {spec.name}: its Procfile writes no request log ({switch.off_drop!r} not in the web line)")
+            return
+        pair = []
+        for state, env, line, db in (("on", switch.on, web, dbs[0]),
+                                     ("off", switch.off, web.replace(f" {switch.off_drop}", "") if switch.off_drop else web,
+                                      dbs[1])):
+            name = f"{spec.name} log {state}"
+            platform = Platform(command_spec(spec, line), db, redis)
+            info = {"kind": f"log-{state}", "app": spec.name, "server": "Procfile", "command": line,
+                    "env": env, "switch": switch.how}
+            process = self.boot(name, info, platform, lambda p=platform, e=env: launch_seeded(p, self.args.workers, e))
+            if process is not None:
+                live = Live(name, f"log-{state}", spec.name, process, None, [ACCESS_LOG_ROUTE], [self.top])
+                pair.append((live, platform))
+        try:
+            for live, _ in pair:
+                self.verify(live)
+            if len(pair) == 2:
+                self.interleave([live for live, _ in pair])
+        finally:
+            self.stop_all(pair)
+
+    def chat(self, spec, second, database, redis: str) -> None:
+        """Two web processes per server on one Redis; N clients, fixed rate, bounded time."""
+        from bench.websocket import chat_load
+
+        pool = (CONNECTION_LIMIT - servers.RESERVED_CONNECTIONS) // 2
+        env = {"WEB_CONCURRENCY": 1, "DATABASE_POOL_SIZE": pool}  # two dynos: (20 - 2) // 2 each
+        servers_to_run = [("Daphne (Procfile)", spec, None)]
+        if second is not None:
+            servers_to_run.append((second[1].label, second[0], second[1]))
+        for label, sspec, _ in servers_to_run:
+            db = database()
+            platform = Platform(sspec, db, redis)
+            self.log(f"== websocket: {label}, 2 processes: {sspec.procfile['web']}")
+            processes = []
+            try:
+                processes = [platform.launch(env=env, release=False) for _ in range(2)]
+            except Exception as exc:  # noqa: BLE001 - reported as not measured
+                self.skipped.append(f"websocket {label}: did not boot ({first_and_last_line(str(exc))})")
+                self.log(f"  did not boot: {str(exc).strip()[:400]}")
+                platform.shutdown()
+                continue
+            try:
+                with RssSampler(processes[0].pgid) as rss0, RssSampler(processes[1].pgid) as rss1:
+                    for clients in self.args.ws_clients:
+                        rss0.reset_window()
+                        rss1.reset_window()
+                        figures = chat_load([p.url for p in processes], clients, self.args.ws_rate, self.args.ws_seconds)
+                        figures.update(server=label, command=sspec.procfile["web"], rate=self.args.ws_rate,
+                                       peak_rss_mb=(rss0.window_peak + rss1.window_peak) / 2**20)
+                        self.websocket.append(figures)
+                        self.log(f"  {clients:>4} clients: {figures['connected']} connected, "
+                                 f"{figures['delivered_per_s']:.0f} delivered/s, p50 {report.fmt_num(figures['p50_ms'])} ms, "
+                                 f"p99 {report.fmt_num(figures['p99_ms'])} ms across processes, lost {figures['lost']}, "
+                                 f"peak RSS {figures['peak_rss_mb']:.0f} MB")
+            finally:
+                for process in processes:
+                    process.signal(signal.SIGTERM)
+                platform.shutdown()
 
     def nginx(self) -> None:
         routes = [r for r in self.args.routes if r in NGINX_ROUTES]
@@ -241,7 +441,7 @@ class Runner:
             self.log("== nginx: not installed, machine limit skipped")
             return
         version = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
-        self.targets["nginx"] = info = {"kind": "nginx", "app": None, "versions": {"nginx": version},
+        self.targets["nginx"] = info = {"kind": "nginx", "app": None, "server": "nginx", "versions": {"nginx": version},
                                         "command": "nginx: return 200 \"Hello, World!\""}
         self.log(f"== nginx {version}: return 200")
         try:
@@ -251,10 +451,30 @@ class Runner:
             return
         try:
             info["boot_seconds"] = server.boot_seconds
-            self.measure("nginx", "nginx", None, server, routes)
+            live = Live("nginx", "nginx", None, server, None, routes, [self.top], good=list(routes))
+            self.interleave([live])
+            info["peak_rss_mb"] = live.rss.peak / 2**20
             info["shutdown_seconds"] = server.stop()
         finally:
             server.cleanup()
+
+
+def plan_seconds(args: argparse.Namespace, apps: int, chat: bool) -> float:
+    """What the run should take: timed cells x (duration + ~0.4 s of wrk start and drain),
+    warm-ups, and per app ~10 s per target booted (a database of its own, the release, the boot)
+    plus ~20 s for the slowest graceful stop (measured on the 2-core machine)."""
+    levels, repeats, step = len(args.connections), args.repeats, args.duration + 0.4
+    stripped = 0 if args.no_stripped else len([r for r in args.routes if r in STRIPPED_ROUTES])
+    log_pair = not args.no_access_log and ACCESS_LOG_ROUTE in args.routes
+    servers_ = 1 + (not args.no_second)
+    cells = len(args.routes) * levels * repeats * servers_ + stripped * repeats + 2 * repeats * log_pair
+    warm = (len(args.routes) * servers_ + stripped + 2 * log_pair) * args.warmup
+    boots = servers_ + bool(stripped) + 2 * log_pair
+    per_app = cells * step + warm + 10 * boots + 20
+    # Per server: two processes booted, N clients connecting, sending, and GRACE for stragglers.
+    ws = (len(args.ws_clients) * (args.ws_seconds + 8) + 25) * servers_ if chat and not args.no_websocket else 0
+    nginx = 0 if args.no_nginx else repeats * step + args.warmup
+    return apps * per_app + ws + nginx
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,7 +482,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         results = json.loads(args.from_json.read_text())
         results["summary"] = stats.aggregate(results["runs"])
-        results["verdicts"] = report.verdicts(results)
         written = report.write_all(results, args.out, readme=not args.no_readme)
         print(report.markdown(results))
         print("wrote " + ", ".join(str(p) for p in written))
@@ -281,9 +500,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     when = dt.datetime.now(dt.UTC)
     runner = Runner(args)
+    planned = plan_seconds(args, len(specs), any(s.name == CHAT_APP for s in specs))
     print(f"bench: {len(specs)} app(s), routes {', '.join(args.routes)}, connections {args.connections}, "
-          f"{args.duration:g} s x {args.repeats} repeat(s) after {args.warmup:g} s warm-up, "
-          f"WEB_CONCURRENCY={args.workers}, wrk -t{args.wrk_threads}", flush=True)
+          f"{args.duration:g} s x {args.repeats} interleaved repeat(s) after {args.warmup:g} s warm-up, "
+          f"WEB_CONCURRENCY={args.workers}, wrk -t{args.wrk_threads}; planned about {planned / 60:.1f} min", flush=True)
     try:
         for spec in specs:
             runner.app(spec)
@@ -295,22 +515,26 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "date": when.isoformat(timespec="seconds"),
         "total_seconds": round(total, 1),
+        "planned_seconds": round(planned),
         "machine": machine(),
         "settings": {
             "workers": args.workers, "connections": args.connections, "duration": args.duration,
             "warmup": args.warmup, "repeats": args.repeats, "wrk_threads": args.wrk_threads,
             "timeout": args.timeout, "routes": args.routes, "smoke": args.smoke,
+            "ws_clients": args.ws_clients, "ws_seconds": args.ws_seconds, "ws_rate": args.ws_rate,
         },
         "targets": runner.targets,
+        "websocket": runner.websocket,
         "skipped": runner.skipped,
         "runs": runner.runs,
         "summary": stats.aggregate(runner.runs),
     }
-    results["verdicts"] = report.verdicts(results)
     written = report.write_all(results, args.out, readme=not args.no_readme)
     print()
     print(report.markdown(results))
     print(f"wrote {', '.join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p) for p in written)}")
-    print(f"total time {total:.0f} s ({total / 60:.1f} min)")
-    ok = not runner.skipped and not any(info.get("wrong_answers") for info in runner.targets.values())
+    print(f"total time {total:.0f} s ({total / 60:.1f} min; planned {planned / 60:.1f} min)")
+    wrong = any(info.get("wrong_answers") for info in runner.targets.values())
+    lost = any(w["lost"] or w["connected"] < w["clients"] for w in runner.websocket)
+    ok = not runner.skipped and not wrong and not lost
     return 0 if ok or not args.smoke else 1

@@ -1,4 +1,8 @@
-"""Results -> JSON, Markdown, PNG charts and the README's Comparison section."""
+"""Results -> JSON, Markdown, one PNG chart per route group, and the README's Comparison section.
+
+Every figure is information: ratios to the framework's stripped reference and between the
+two servers, with their spread; no target, no verdict, no tuning advice.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,18 @@ from bench import stats
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-TARGET_ROUTES = ["/plaintext", "/json", "/db"]
-TARGET = 0.85
-BUDGET_RESERVED = 2  # release + one psql session (CONTRACT.md, "The connection budget")
+BUDGET = 20 - 2  # CONTRACT.md's budget: the role's 20 connections, minus release + one psql session
 ROUTE_ORDER = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
-
-# What to try first when an app falls short of its stripped configuration (never applied here:
-# the app folders belong to their owners).
-TUNING = {
-    "flask_gunicorn": "gunicorn writes an access-log line per request (gunicorn.conf.py `accesslog` and the "
-                      "buildpack's GUNICORN_CMD_ARGS): drop it or set `--access-logfile` to nothing on high-traffic "
-                      "dynos, and keep gthread threads = pool size; the app factory's per-request hooks "
-                      "(security headers, request id, error handlers) are the rest.",
-    "sanic_app": "turn Sanic's access log off (`access_log=False`, Heroku's router logs every request anyway) and "
-                 "check per-request middleware (headers, request id).",
-    "django_channels": "Daphne is one process: Django's middleware stack (Security, WhiteNoise, Common, Csrf, "
-                       "XFrame) runs on every request; drop the access log (`--access-log -`) or run one Daphne per "
-                       "core behind the same dyno (or Uvicorn/Gunicorn workers for HTTP); sync DB calls go through "
-                       "a thread pool sized to the connection pool.",
-    "uwsgi_werkzeug": "`memory-report` and the request log cost a line per request: set `disable-logging = true` "
-                      "(the router logs requests); `Connection: close` forces a new TCP connection per request - "
-                      "uWSGI's `http11-socket` keeps connections alive; more threads per worker if the DB pool allows.",
-}
+KIND_ORDER = {"app": 0, "second": 1, "stripped": 2, "log-on": 3, "log-off": 4, "nginx": 5}
+HOW_TO_READ = (
+    "Each app runs the same code under two servers, its Procfile's and a second one, with the same "
+    "WEB_CONCURRENCY, timed in turns (A, B, A, B) on the same machine so that noise hits both alike: "
+    "**second ÷ Procfile** above 1.00 means the second server serves that route faster, and its "
+    "min–max is how far that ratio moved between the paired runs. **÷ reference** compares each "
+    "with the framework's barest configuration on the Procfile's server (TechEmpower-style, "
+    "bench/README.md): below 1.00 is what the app's own features (middleware, logs, checks) cost, "
+    "not a target to reach."
+)
 
 
 def fmt_num(value: float | None) -> str:
@@ -45,93 +39,185 @@ def fmt_num(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def fmt_spread(s: dict) -> str:
-    if s["median"] is None:
+def fmt_spread(s: dict | None) -> str:
+    if not s or s["median"] is None:
         return "-"
     if s["n"] < 2:
         return fmt_num(s["median"])
     return f"{fmt_num(s['median'])} ({fmt_num(s['min'])}–{fmt_num(s['max'])})"
 
 
+def fmt_ratio(s: dict | None) -> str:
+    if not s or s["median"] is None:
+        return "-"
+    if s["n"] < 2:
+        return f"{s['median']:.2f}"
+    return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
+
+
 def top_level(results: dict) -> int:
     return max(results["settings"]["connections"])
 
 
-def verdicts(results: dict) -> dict:
-    rows = results["summary"]
-    level = top_level(results)
-    budget = 20 - BUDGET_RESERVED
-    out = {}
-    for name, info in results["targets"].items():
-        if info["kind"] != "app":
-            continue
-        ratios = stats.ceiling_ratios(rows, name, f"stripped-{name}", TARGET_ROUTES)
-        peak_db = max((r["peak_db_connections"] for r in rows if r["target"] == name), default=0)
-        short = [route for route, value in ratios.items() if value is not None and value < TARGET]
-        out[name] = {
-            "ratios": ratios,
-            "below_target": short,
-            "tuning": TUNING.get(name) if short else None,
-            "failures_at_top_level": stats.failures_at(rows, name, level),
-            "top_level": level,
-            "peak_db_connections": peak_db,
-            "db_budget": budget,
-            "over_budget": peak_db > budget,
-            "wrong_answers": info.get("wrong_answers", {}),
-            "boot_error": info.get("boot_error"),
-        }
-    return out
+def targets_of(results: dict, app: str, kind: str) -> list[str]:
+    return [n for n, t in results["targets"].items() if t.get("app") == app and t["kind"] == kind]
+
+
+def apps(results: dict) -> list[str]:
+    return sorted({t["app"] for t in results["targets"].values() if t["kind"] == "app"})
 
 
 def _order(results: dict) -> list[str]:
-    names = list(results["targets"])
-    kinds = {"app": 0, "stripped": 1, "nginx": 2}
-    return sorted(names, key=lambda n: (results["targets"][n].get("app") or "~", kinds[results["targets"][n]["kind"]]))
+    targets = results["targets"]
+    return sorted(targets, key=lambda n: (targets[n].get("app") or "~", KIND_ORDER.get(targets[n]["kind"], 9), n))
 
 
-def main_table(results: dict) -> str:
+def _routes(results: dict) -> list[str]:
+    rows = results["summary"]
+    return [r for r in ROUTE_ORDER if any(x["route"] == r for x in rows)]
+
+
+def comparisons(results: dict) -> list[dict]:
+    """Per app and route at the top level: Procfile server, second server, reference."""
+    rows, runs, top = results["summary"], results["runs"], top_level(results)
+    out = []
+    for app in apps(results):
+        first = app
+        second = next(iter(targets_of(results, app, "second")), None)
+        reference = next(iter(targets_of(results, app, "stripped")), None)
+        for route in _routes(results):
+            a = stats.at_level(rows, first, route, top)
+            b = stats.at_level(rows, second, route, top) if second else None
+            if a is None and b is None:
+                continue
+            item = {"app": app, "route": route, "procfile": first, "second": second,
+                    "procfile_rps": a["rps"] if a else None, "second_rps": b["rps"] if b else None,
+                    "second_vs_procfile": stats.paired_ratios(runs, second, first, route, top) if a and b else None}
+            for key, name in (("procfile", first), ("second", second)):
+                item[f"{key}_vs_reference"] = (stats.paired_ratios(runs, name, reference, route, top)
+                                               if name and reference and stats.at_level(rows, reference, route, top)
+                                               else None)
+            out.append(item)
+    return out
+
+
+def server_table(results: dict) -> str:
+    top = top_level(results)
+    head = ["app", "route", f"Procfile server req/s c={top}", f"second server req/s c={top}",
+            "second ÷ Procfile", "Procfile ÷ reference", "second ÷ reference"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    targets = results["targets"]
+    for c in comparisons(results):
+        second = targets.get(c["second"], {}) if c["second"] else {}
+        first_name = f"{c['app']} ({_server_name(targets[c['procfile']])})"
+        second_name = second.get("server", "-")
+        if second.get("boot_error"):
+            second_cell = f"{second_name}: did not boot"
+        elif c["second"] and c["route"] in second.get("wrong_answers", {}):
+            second_cell = f"{second_name}: wrong answer, not timed"
+        else:
+            second_cell = f"{second_name}: {fmt_spread(c['second_rps'])}" if c["second"] else "-"
+        lines.append("| " + " | ".join([
+            first_name if c["route"] == _routes(results)[0] else "", f"`{c['route']}`",
+            fmt_spread(c["procfile_rps"]), second_cell, fmt_ratio(c["second_vs_procfile"]),
+            fmt_ratio(c["procfile_vs_reference"]), fmt_ratio(c["second_vs_reference"]),
+        ]) + " |")
+    return "\n".join(lines)
+
+
+def _server_name(info: dict) -> str:
+    command = info.get("command", "")
+    for name in ("daphne", "uvicorn", "gunicorn", "uwsgi", "sanic", "python web.py"):
+        if name in command:
+            return {"python web.py": "Sanic"}.get(name, name.capitalize() if name != "uwsgi" else "uWSGI")
+    return command.split()[0] if command else "?"
+
+
+def detail_table(results: dict) -> str:
     rows = results["summary"]
     levels = results["settings"]["connections"]
     top = top_level(results)
     head = (["route", "target"] + [f"req/s c={c}" for c in levels]
-            + [f"p50 ms c={top}", f"p99 ms c={top}", "non-2xx / socket err", "peak DB conns", "vs stripped"])
+            + [f"p50 ms c={top}", f"p99 ms c={top}", "non-2xx / socket err", "peak DB conns"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     index = {(r["target"], r["route"], r["connections"]): r for r in rows}
-    order = _order(results)
-    routes = [r for r in ROUTE_ORDER if any(x["route"] == r for x in rows)]
-    for route in routes:
-        for name in order:
-            if not any((name, route, c) in index for c in levels):
+    for route in _routes(results):
+        for name in _order(results):
+            if results["targets"][name]["kind"] in ("log-on", "log-off"):
+                continue
+            mine = [index[(name, route, c)] for c in levels if (name, route, c) in index]
+            if not mine:
                 continue
             cells = [f"`{route}`", name]
-            for c in levels:
-                r = index.get((name, route, c))
-                cells.append(fmt_spread(r["rps"]) if r else "-")
+            cells += [fmt_spread(index[(name, route, c)]["rps"]) if (name, route, c) in index else "-" for c in levels]
             t = index.get((name, route, top))
             cells.append(fmt_spread(t["p50_ms"]) if t else "-")
             cells.append(fmt_spread(t["p99_ms"]) if t else "-")
-            mine = [index[(name, route, c)] for c in levels if (name, route, c) in index]
             cells.append(f"{sum(r['non_2xx'] for r in mine)} / {sum(r['socket_errors'] for r in mine)}")
-            kind = results["targets"][name]["kind"]
-            cells.append(str(max(r["peak_db_connections"] for r in mine)) if kind != "nginx" else "-")
-            ratio = None
-            if kind == "app":
-                ratio = stats.ratio(stats.best_rps(rows, name, route), stats.best_rps(rows, f"stripped-{name}", route))
-            cells.append(f"{ratio:.0%}" if ratio is not None else "")
+            peak = max(r["peak_db_connections"] for r in mine)
+            cells.append("-" if results["targets"][name]["kind"] == "nginx" else
+                         f"{peak}" + (f" (over {BUDGET})" if peak > BUDGET else ""))
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def access_log_table(results: dict) -> str:
+    runs, rows, top = results["runs"], results["summary"], top_level(results)
+    lines = []
+    for app in apps(results):
+        on, off = targets_of(results, app, "log-on"), targets_of(results, app, "log-off")
+        if not on or not off:
+            continue
+        route = "/json"
+        a, b = stats.at_level(rows, on[0], route, top), stats.at_level(rows, off[0], route, top)
+        if not a or not b:
+            continue
+        paired = stats.paired_ratios(runs, on[0], off[0], route, top)
+        cost = {k: (1 - v if isinstance(v, float) else v) for k, v in paired.items()}
+        cost["min"], cost["max"] = (1 - paired["max"], 1 - paired["min"]) if paired["n"] else (None, None)
+        cost_text = "-" if cost["median"] is None else (
+            f"{cost['median']:.0%}" + (f" ({cost['min']:.0%}–{cost['max']:.0%})" if paired["n"] > 1 else ""))
+        lines.append("| " + " | ".join([app, results["targets"][on[0]].get("switch", ""), fmt_spread(a["rps"]),
+                                         fmt_spread(b["rps"]), cost_text]) + " |")
+    if not lines:
+        return ""
+    head = ["app", "switch (on / off)", f"/json req/s c={top}, log on", "log off", "throughput the log costs"]
+    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + lines)
+
+
+def websocket_table(results: dict) -> str:
+    rows = results.get("websocket") or []
+    if not rows:
+        return ""
+    s = results["settings"]
+    head = ["server (2 processes, 1 Redis)", "clients", "connected", "frames sent", "delivered/s",
+            "p50 ms across processes", "p99 ms across processes", "lost", "error frames", "peak RSS MB (both)"]
+    lines = [f"Chat websockets: each client sends {s.get('ws_rate', 1):g} frame/s for {s.get('ws_seconds')} s "
+             "in rooms of 10 spread over both processes (every frame is delivered to 10 members, 5 of them "
+             "through Redis on the other process).", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for w in rows:
+        lines.append("| " + " | ".join([
+            w["server"], str(w["clients"]), str(w["connected"]), str(w["sent"]), fmt_num(w["delivered_per_s"]),
+            fmt_num(w["p50_ms"]), fmt_num(w["p99_ms"]), str(w["lost"]), str(w["error_frames"]),
+            f"{w['peak_rss_mb']:.0f}",
+        ]) + " |")
+    return "\n".join(lines)
+
+
 def process_table(results: dict) -> str:
-    head = ["target", "boot s", "shutdown s", "peak RSS MB (process group)", "versions"]
+    head = ["target", "command", "boot s", "shutdown s", "peak RSS MB (process group)", "versions"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in _order(results):
         info = results["targets"][name]
+        if info["kind"] in ("log-on", "log-off"):
+            continue
         vers = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
         if info["kind"] == "stripped":
-            vers = "same venv as the app"
+            vers = "the app's venv"
+        command = info.get("command", "").replace("|", "\\|")
         lines.append("| " + " | ".join([
-            name,
+            name, f"`{command}`",
             f"{info['boot_seconds']:.2f}" if info.get("boot_seconds") is not None else "did not boot",
             f"{info['shutdown_seconds']:.2f}" if info.get("shutdown_seconds") is not None else "-",
             f"{info['peak_rss_mb']:.0f}" if info.get("peak_rss_mb") else "-",
@@ -140,92 +226,80 @@ def process_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def verdict_table(results: dict) -> str:
-    v = results.get("verdicts") or verdicts(results)
-    if not v:
-        return ""
+def problems(results: dict) -> list[str]:
+    out = []
+    for name, info in results["targets"].items():
+        for route, reason in (info.get("wrong_answers") or {}).items():
+            out.append(f"{name} {route}: wrong answer, not timed ({reason[:160]})")
     top = top_level(results)
-    head = ["app"] + [f"{r} vs stripped" for r in TARGET_ROUTES] + [f"clean at c={top}", "peak DB conns / budget"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for app, item in v.items():
-        cells = [app]
-        for route in TARGET_ROUTES:
-            value = item["ratios"].get(route)
-            cells.append("-" if value is None else f"{value:.0%} {'✅' if value >= TARGET else '❌'}")
-        failures = item["failures_at_top_level"]
-        if item.get("boot_error"):
-            clean = "did not boot"
-        elif failures:
-            clean = "❌ " + "; ".join(f"{r}: {f['non_2xx']} non-2xx, {f['socket_errors']} socket"
-                                      for r, f in failures.items())
-        else:
-            clean = "✅"
-        if item["wrong_answers"]:
-            clean += " (wrong answers: " + ", ".join(item["wrong_answers"]) + ")"
-        cells.append(clean)
-        cells.append(f"{item['peak_db_connections']} / {item['db_budget']} {'❌' if item['over_budget'] else '✅'}")
-        lines.append("| " + " | ".join(cells) + " |")
-    notes = [f"- **{app}** below {TARGET:.0%} on {', '.join(item['below_target'])}: {item['tuning']}"
-             for app, item in v.items() if item["below_target"]]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    for r in results["summary"]:
+        if r["connections"] == top and (r["non_2xx"] or r["socket_errors"]):
+            out.append(f"{r['target']} {r['route']} at c={top}: {r['non_2xx']} non-2xx, {r['socket_errors']} socket errors")
+    for w in results.get("websocket") or []:
+        if w["lost"] or w["connected"] < w["clients"]:
+            out.append(f"websocket {w['server']} {w['clients']} clients: {w['lost']} lost, "
+                       f"{w['clients'] - w['connected']} not connected")
+    return out + list(results.get("skipped") or [])
 
 
 def header(results: dict) -> str:
     m, s = results["machine"], results["settings"]
     return (f"Run of {results['date']} on {m['cpus']} CPU(s), {m['cpu_model']} ({m['os']}); {m['wrk']} with "
-            f"{s['wrk_threads']} thread(s) on loopback; WEB_CONCURRENCY={s['workers']} for every app; connections "
+            f"{s['wrk_threads']} thread(s) on loopback; WEB_CONCURRENCY={s['workers']} for every server; connections "
             f"{', '.join(map(str, s['connections']))}; {s['duration']:g} s per run after {s['warmup']:g} s warm-up, "
-            f"median of {s['repeats']} (min–max); total {results['total_seconds']:.0f} s.")
+            f"{s['repeats']} interleaved repeat(s), median (min–max); total {results['total_seconds']:.0f} s.")
+
+
+def chart_names(results: dict) -> list[str]:
+    return [f"rps-{stats.slug(route).split('-')[0]}.png" for route in _routes(results)]
 
 
 def markdown(results: dict, images: bool = False, image_prefix: str = "") -> str:
-    parts = [header(results), "", main_table(results), "", verdict_table(results), "", process_table(results)]
-    if results.get("skipped"):
-        parts += ["", "Skipped: " + "; ".join(results["skipped"])]
+    parts = [header(results), "", HOW_TO_READ, "", server_table(results)]
+    for extra in (websocket_table(results), access_log_table(results)):
+        if extra:
+            parts += ["", extra]
     if images:
-        parts += ["", f"![requests per second]({image_prefix}rps.png)", "",
-                  f"![p99 latency]({image_prefix}p99.png)"]
+        parts += [""] + [f"![{name[4:-4]}]({image_prefix}{name})" for name in chart_names(results)]
+    parts += ["", "<details><summary>Every target, every level</summary>", "", detail_table(results), "",
+              process_table(results), "", "</details>"]
+    found = problems(results)
+    if found:
+        parts += ["", "Problems: " + "; ".join(found)]
     return "\n".join(parts) + "\n"
 
 
 def charts(results: dict, out: Path) -> list[Path]:
+    """One chart per route: per app, the Procfile server, the second server and the reference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = results["summary"]
-    top = top_level(results)
-    order = _order(results)
-    routes = [r for r in ROUTE_ORDER if any(x["route"] == r for x in rows)]
-    index = {(r["target"], r["route"]): r for r in rows if r["connections"] == top}
+    rows, top = results["summary"], top_level(results)
+    names = apps(results)
     written = []
-    for metric, label, fname in (("rps", f"requests/s at {top} connections (log scale)", "rps.png"),
-                                 ("p99_ms", f"p99 latency, ms, at {top} connections (log scale)", "p99.png")):
-        fig, ax = plt.subplots(figsize=(11, 4.2), dpi=72)
-        width = 0.8 / max(1, len(order))
-        cmap = plt.get_cmap("tab10")
-        apps = [n for n in order if results["targets"][n]["kind"] == "app"]
-        for i, name in enumerate(order):
-            kind = results["targets"][name]["kind"]
-            app = results["targets"][name].get("app")
-            color = cmap(apps.index(app) % 10) if app in apps else "0.3"
+    for route, fname in zip(_routes(results), chart_names(results), strict=True):
+        fig, ax = plt.subplots(figsize=(8, 3.6), dpi=72)
+        bars = (("Procfile server", "app", "tab:blue", None), ("second server", "second", "tab:orange", None),
+                ("reference (stripped)", "stripped", "0.6", "//"))
+        for k, (label, kind, color, hatch) in enumerate(bars):
             xs, ys, lo, hi = [], [], [], []
-            for j, route in enumerate(routes):
-                r = index.get((name, route))
-                if r and r[metric]["median"]:
-                    xs.append(j + (i - (len(order) - 1) / 2) * width)
-                    ys.append(r[metric]["median"])
-                    lo.append(r[metric]["median"] - r[metric]["min"])
-                    hi.append(r[metric]["max"] - r[metric]["median"])
+            for i, app in enumerate(names):
+                target = app if kind == "app" else next(iter(targets_of(results, app, kind)), None)
+                r = stats.at_level(rows, target, route, top) if target else None
+                if r and r["rps"]["median"]:
+                    xs.append(i + (k - 1) * 0.27)
+                    ys.append(r["rps"]["median"])
+                    lo.append(r["rps"]["median"] - r["rps"]["min"])
+                    hi.append(r["rps"]["max"] - r["rps"]["median"])
             if xs:
-                ax.bar(xs, ys, width, yerr=[lo, hi], color=color, label=name, capsize=2,
-                       alpha=0.45 if kind == "stripped" else 1.0, hatch="//" if kind == "stripped" else None,
-                       edgecolor="white" if kind != "stripped" else color)
-        ax.set_xticks(range(len(routes)), [r.replace("?queries=", "?q=") for r in routes])
-        ax.set_yscale("log")
-        ax.set_ylabel(label)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+                ax.bar(xs, ys, 0.27, yerr=[lo, hi], color=color, label=label, capsize=2, hatch=hatch,
+                       edgecolor="white")
+        ax.set_xticks(range(len(names)), names)
+        ax.set_ylabel(f"req/s at {top} connections")
+        ax.set_title(f"{route}: median of the repeats, whiskers min–max", fontsize=10)
+        ax.legend(fontsize=7, frameon=False)
         ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
         path = out / fname
@@ -240,10 +314,9 @@ def update_readme(results: dict, readme: Path = README) -> None:
         START,
         "## Comparison",
         "",
-        "Generated by `make bench` ([bench/README.md](bench/README.md) says what each figure means); each app "
-        "against its framework's stripped configuration (same server, logging off, no middleware) and nginx "
-        "`return 200` as the machine's limit, all in the same run. Full results: "
-        "[bench/results/latest.md](bench/results/latest.md), raw: [latest.json](bench/results/latest.json).",
+        "Generated by `make bench` ([bench/README.md](bench/README.md) says what each figure means and which "
+        "TechEmpower choices each reference follows). Full results: [bench/results/latest.md](bench/results/latest.md), "
+        "raw: [latest.json](bench/results/latest.json).",
         "",
         markdown(results, images=True, image_prefix="bench/results/").rstrip(),
         END,
@@ -266,6 +339,8 @@ def write_all(results: dict, out: Path, readme: bool = True) -> list[Path]:
     history = out / "history"
     history.mkdir(exist_ok=True)
     (history / f"{stamp}.json").write_text(json.dumps(results, separators=(",", ":"), sort_keys=True) + "\n")
+    for old in out.glob("*.png"):  # charts of routes this run did not measure would be stale
+        old.unlink()
     md = out / "latest.md"
     md.write_text("# Benchmark results\n\n" + markdown(results, images=True))
     written += [latest, history / f"{stamp}.json", md]

@@ -1,4 +1,4 @@
-"""Pure aggregation: repeats -> median with spread, ratios, verdicts. No I/O here."""
+"""Pure aggregation: repeats -> median with spread, paired ratios. No I/O here."""
 
 from __future__ import annotations
 
@@ -65,35 +65,29 @@ def aggregate(runs: list[dict]) -> list[dict]:
     return rows
 
 
-def best_rps(rows: list[dict], target: str, route: str) -> float | None:
-    """A target's throughput on a route: the best median over the concurrency sweep."""
-    values = [r["rps"]["median"] for r in rows if r["target"] == target and r["route"] == route
-              and r["rps"]["median"] is not None]
-    return max(values) if values else None
-
-
-def ratio(value: float | None, ceiling: float | None) -> float | None:
-    if value is None or not ceiling:
-        return None
-    return value / ceiling
-
-
-def ceiling_ratios(rows: list[dict], app: str, stripped: str, routes: list[str]) -> dict[str, float | None]:
-    return {route: ratio(best_rps(rows, app, route), best_rps(rows, stripped, route)) for route in routes}
-
-
-def failures_at(rows: list[dict], target: str, connections: int) -> dict:
-    """non-2xx and socket errors of a target at one concurrency level, per route."""
-    out = {}
-    for r in rows:
-        if r["target"] == target and r["connections"] == connections and (r["non_2xx"] or r["socket_errors"]):
-            out[r["route"]] = {"non_2xx": r["non_2xx"], "socket_errors": r["socket_errors"]}
-    return out
-
-
 LABEL = re.compile(r"[^a-z0-9]+")
 
 
 def slug(route: str) -> str:
     """'/queries?queries=20' -> 'queries-queries-20' (file names, chart labels)."""
     return LABEL.sub("-", route.lower()).strip("-")
+
+
+def paired_ratios(runs: list[dict], numerator: str, denominator: str, route: str, connections: int) -> dict:
+    """numerator / denominator run by run, pairing the runs of the same repeat.
+
+    The targets are timed in turns (A, B, A, B...), so the runs of one repeat saw the same
+    moment of the machine; the spread of these ratios is how far the comparison itself
+    moves, which is smaller than the spread of either target's req/s.
+    """
+    def by_repeat(target: str) -> dict[int, float]:
+        return {r["repeat"]: r["rps"] for r in runs
+                if r["target"] == target and r["route"] == route and r["connections"] == connections}
+
+    top, bottom = by_repeat(numerator), by_repeat(denominator)
+    return spread([top[k] / bottom[k] for k in sorted(top) if bottom.get(k)])
+
+
+def at_level(rows: list[dict], target: str, route: str, connections: int) -> dict | None:
+    return next((r for r in rows if r["target"] == target and r["route"] == route
+                 and r["connections"] == connections), None)

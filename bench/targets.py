@@ -1,4 +1,5 @@
-"""What gets benchmarked: an app (booted exactly as the shared suite boots it), its stripped
+"""What gets benchmarked: an app (booted exactly as the shared suite boots it), the same app
+under its second server (bench/servers.py, from a bench-only venv), its stripped
 configuration (bench/stripped/<app>/, run with the app's own venv), and nginx `return 200`.
 """
 
@@ -14,14 +15,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import servers
+from harness.apps import AppSpec, discover  # noqa: F401 - re-exported for bench.cli
+from harness.platform import Platform, free_port
+from harness.postgres import CONNECTION_LIMIT, Database  # noqa: F401 - re-exported for bench.cli
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-from harness.apps import AppSpec, discover  # noqa: F401
-from harness.platform import Platform, free_port
-from harness.postgres import CONNECTION_LIMIT, Database  # noqa: F401
 
 STRIPPED = BENCH / "stripped"
 FULL_ROUTES = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
+# The server-vs-server comparison (issue 13); /queries and /updates on request (--routes).
+DEFAULT_ROUTES = ["/plaintext", "/json", "/db", "/fortunes"]
+ACCESS_LOG_ROUTE = "/json"
 STRIPPED_ROUTES = ["/plaintext", "/json", "/db"]
 NGINX_ROUTES = ["/plaintext"]
 REDIS_BASE = "redis://127.0.0.1:6379"
@@ -32,6 +38,41 @@ PACKAGES = {
     "sanic_app": ["sanic", "uvloop", "httptools", "asyncpg"],
     "django_channels": ["daphne", "django", "channels", "twisted", "psycopg"],
     "uwsgi_werkzeug": ["uwsgi", "werkzeug", "psycopg"],
+}
+SECOND_PACKAGES = {
+    "flask_gunicorn": ["uwsgi", "flask"],
+    "sanic_app": ["uvicorn", "sanic"],
+    "django_channels": ["gunicorn", "uvicorn", "uvicorn_worker", "django", "channels"],
+    "uwsgi_werkzeug": ["gunicorn", "werkzeug"],
+}
+
+
+@dataclass(frozen=True)
+class AccessLogSwitch:
+    """How to turn an app's own per-request log on and off without touching its folder.
+
+    `on` / `off` are config vars; `off_drop` is a part of the Procfile line to leave out
+    (Daphne's log is a command-line flag only).
+    """
+
+    how: str
+    on: dict
+    off: dict
+    off_drop: str | None = None
+
+
+ACCESS_LOG = {
+    "sanic_app": AccessLogSwitch("SANIC_ACCESS_LOG=true / false (Sanic reads SANIC_<setting>)",
+                                 {"SANIC_ACCESS_LOG": "true"}, {"SANIC_ACCESS_LOG": "false"}),
+    "uwsgi_werkzeug": AccessLogSwitch("UWSGI_DISABLE_LOGGING=false / true (uWSGI reads UWSGI_<option>)",
+                                      {"UWSGI_DISABLE_LOGGING": "false"}, {"UWSGI_DISABLE_LOGGING": "true"}),
+    # gunicorn has no command-line way back to `accesslog = None` once gunicorn.conf.py sets it:
+    # "off" writes the formatted lines to /dev/null, so it measures the write, not the formatting.
+    "flask_gunicorn": AccessLogSwitch("GUNICORN_CMD_ARGS='--access-logfile -' / '--access-logfile /dev/null'",
+                                      {"GUNICORN_CMD_ARGS": "--access-logfile -"},
+                                      {"GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}),
+    "django_channels": AccessLogSwitch("the Procfile's `--access-log -` / without it", {}, {},
+                                       off_drop="--access-log -"),
 }
 
 
@@ -46,6 +87,31 @@ class StrippedSpec(AppSpec):
         return self.app_path / ".venv" / "bin"
 
 
+@dataclass(frozen=True)
+class ServerSpec(AppSpec):
+    """The app's own folder, name and config vars, another web command and venv."""
+
+    venv: Path | None = None
+
+    @property
+    def venv_bin(self) -> Path:
+        return (self.venv or self.path / ".venv") / "bin"
+
+
+def second_spec(app: AppSpec, workers: int, log=print) -> tuple[ServerSpec, servers.Server] | None:
+    server = servers.SECOND_SERVERS.get(app.name)
+    if server is None:
+        return None
+    venv = servers.ensure_venv(app.path, server, log)
+    procfile = {"web": servers.command(server, workers, CONNECTION_LIMIT)}
+    return ServerSpec(name=app.name, path=app.path, procfile=procfile, app_json=app.app_json, venv=venv), server
+
+
+def command_spec(app: AppSpec, web: str) -> ServerSpec:
+    """The app with another web line (e.g. the Procfile's without its access-log flag)."""
+    return ServerSpec(name=app.name, path=app.path, procfile={"web": web}, app_json=app.app_json)
+
+
 def stripped_spec(app: AppSpec) -> StrippedSpec | None:
     folder = STRIPPED / app.name
     command = folder / "command"
@@ -57,17 +123,17 @@ def stripped_spec(app: AppSpec) -> StrippedSpec | None:
     )
 
 
-def versions(app: AppSpec) -> dict[str, str]:
-    """Python and the server/framework versions installed in the app's venv."""
+def versions(app: AppSpec, venv: Path | None = None, wanted: list[str] | None = None) -> dict[str, str]:
+    """Python and the server/framework versions installed in the app's (or the given) venv."""
     found: dict[str, str] = {}
-    venv = app.path / ".venv"
+    venv = venv or app.path / ".venv"
     cfg = venv / "pyvenv.cfg"
     if cfg.exists():
         for line in cfg.read_text().splitlines():
             key, _, value = line.partition("=")
             if key.strip() in ("version", "version_info"):
                 found["python"] = value.strip()
-    wanted = PACKAGES.get(app.name, [])
+    wanted = wanted if wanted is not None else PACKAGES.get(app.name, [])
     for dist in sorted(venv.glob("lib/python*/site-packages/*.dist-info")):
         name, _, version = dist.name[: -len(".dist-info")].rpartition("-")
         if name.lower().replace("-", "_") in {w.replace("-", "_") for w in wanted}:
@@ -80,10 +146,15 @@ def launch_app(platform: Platform, workers: int):
     return platform.launch(env={"WEB_CONCURRENCY": workers})
 
 
+def launch_seeded(platform: Platform, workers: int, env: dict | None = None):
+    """Same platform environment, no release: the app's own release already migrated and
+    seeded this target's database (bench/cli.py runs it with the app's venv)."""
+    return platform.launch(env={"WEB_CONCURRENCY": workers, **(env or {})}, release=False)
+
+
 def launch_stripped(platform: Platform, workers: int):
-    """Same platform environment, no release (the app's release already seeded the database),
-    and no access log from the buildpack's GUNICORN_CMD_ARGS."""
-    return platform.launch(env={"WEB_CONCURRENCY": workers, "GUNICORN_CMD_ARGS": None}, release=False)
+    """As launch_seeded, without the buildpack's GUNICORN_CMD_ARGS access log: the barest setup."""
+    return launch_seeded(platform, workers, {"GUNICORN_CMD_ARGS": None})
 
 
 NGINX_CONF = """\
