@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import astuple, dataclass
 from urllib.parse import urlsplit
 
 import psycopg
@@ -78,6 +79,20 @@ class Database:
                 [self.name, self.role],
             ).fetchone()[0]
 
+    def table_statistics(self, table: str) -> TableStatistics:
+        """Postgres's own counters for `table` and this database, as TechEmpower's verifier
+        reads them (it uses pg_stat_statements, which needs a server restart to load; the
+        per-table counters are always there)."""
+        with admin_connect(self.name) as conn:
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            row = conn.execute(
+                "SELECT t.n_tup_upd, t.seq_scan + coalesce(t.idx_scan, 0), d.xact_commit, d.tup_updated"
+                " FROM pg_stat_user_tables t, pg_stat_database d"
+                " WHERE t.relname = %s AND d.datname = current_database()",
+                [table],
+            ).fetchone()
+        return TableStatistics(*row)
+
     def sample_connections(self, interval: float = 0.02) -> ConnectionSampler:
         return ConnectionSampler(self, interval)
 
@@ -85,6 +100,24 @@ class Database:
         with admin_connect() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.role)))
+
+
+@dataclass(frozen=True)
+class TableStatistics:
+    """Cumulative counters; subtract two readings to count what happened between them.
+
+    A backend reports its counters when it goes idle, at most once a second; counters still
+    pending then are reported by a timer 10 s later (PGSTAT_MIN_INTERVAL and
+    PGSTAT_IDLE_INTERVAL in PostgreSQL 15+), so a reading right after a burst may be short.
+    """
+
+    rows_updated: int  # pg_stat_user_tables.n_tup_upd: each UPDATE of a row counts, repeats too
+    scans: int  # seq_scan + idx_scan: a SELECT or UPDATE of one row by id is one scan
+    transactions: int  # pg_stat_database.xact_commit, the whole database's (readers' own included)
+    database_rows_updated: int  # pg_stat_database.tup_updated
+
+    def __sub__(self, other: TableStatistics) -> TableStatistics:
+        return TableStatistics(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 class ConnectionSampler:

@@ -1,13 +1,15 @@
 """Article 000's failure, reproduced: workers' pools together must leave the plan room.
 
 The app's role has CONNECTION LIMIT 20 (the plan's), so an app that over-commits fails
-for real. Under 64 concurrent clients the suite samples pg_stat_activity, runs the
-`release:` line again and opens a psql-style session: all three must fit.
+for real. Under concurrent clients the suite samples pg_stat_activity, runs the `release:`
+line again and opens a psql-style session: all three must fit, at every WEB_CONCURRENCY the
+buildpack can set, unless the app refuses that WEB_CONCURRENCY at once with one line.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import psycopg
@@ -16,6 +18,11 @@ import pytest
 from conftest import record
 from harness.http import load
 from harness.postgres import CONNECTION_LIMIT
+
+# Heroku's Python buildpack sets WEB_CONCURRENCY from the dyno's memory: 1 to 8 on the
+# Standard, Private and Performance-M sizes, 17 on Performance-L (where 17 x 1 + 2 > 20).
+WEB_CONCURRENCIES = [1, 2, 4, 8, 17]
+REFUSE_WITHIN = 10.0  # "at once": a refusal comes before anything else is slow
 
 DATABASE_PATHS = ["/db", "/queries?queries=5", "/updates?queries=5", "/fortunes"]
 
@@ -54,3 +61,45 @@ def test_connections_stay_within_the_plan_under_load(spec, database, platform, l
     assert "release" in side_results, "release could not run while web was busy"
     assert result.non_2xx == 0, (result.statuses, result.errors[:5])
     assert httpx.get(process.url + "/health", timeout=5).status_code == 200
+
+
+def psql_session(database) -> tuple:
+    with psycopg.connect(database.url.replace("postgres://", "postgresql://", 1), connect_timeout=5) as conn:
+        return conn.execute("SELECT 1").fetchone()
+
+
+@pytest.mark.parametrize("web_concurrency", WEB_CONCURRENCIES)
+def test_budget_holds_or_the_app_refuses_at_any_web_concurrency(spec, database, platform, launch, web_concurrency):
+    """Boot, a short burst, a release and a psql session, stop: within the role's CONNECTION
+    LIMIT throughout; or an exit before binding PORT, at once, non-zero, with one line why."""
+    env = {"WEB_CONCURRENCY": web_concurrency}
+    with database.sample_connections() as sampler:
+        with sampler.while_others_connect():
+            platform.release(env=env)
+        started = time.monotonic()
+        process = launch(env=env, release=False, wait=False)
+        try:
+            process.wait_for_port()
+        except AssertionError:
+            if process.proc.poll() is None:
+                raise  # neither bound nor exited within Heroku's boot limit
+            refused_after = time.monotonic() - started
+            output = process.output()
+            record(spec, f"web_concurrency_{web_concurrency}", f"refused after {refused_after:.1f} s")
+            assert process.proc.returncode != 0, output
+            assert refused_after < REFUSE_WITHIN, output
+            assert "Traceback" not in output, output
+            reason = [line for line in output.splitlines() if "WEB_CONCURRENCY" in line or "DATABASE_CONNECTION_LIMIT" in line]
+            assert reason, f"no line names WEB_CONCURRENCY or DATABASE_CONNECTION_LIMIT:\n{output}"
+            return
+        result = load(process.url, DATABASE_PATHS, clients=16, seconds=2)
+        with sampler.while_others_connect():
+            platform.release(env=env)
+            psql = psql_session(database)
+        process.stop()
+    record(spec, f"web_concurrency_{web_concurrency}",
+           f"peak {sampler.peak} alone, {sampler.peak_with_others} with release and psql")
+    assert psql == (1,)
+    assert result.requests > 0 and result.non_2xx == 0, (result.statuses, result.errors[:5])
+    assert sampler.peak <= CONNECTION_LIMIT - 2, f"web alone peaked at {sampler.peak}: no room for release and psql"
+    assert sampler.peak_with_others <= CONNECTION_LIMIT

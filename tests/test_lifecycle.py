@@ -1,4 +1,8 @@
-"""Boot, release and shutdown, as the platform drives them."""
+"""Boot, release and shutdown, as the platform drives them.
+
+Must-haves: binding within Heroku's 60 s, release idempotent, answers for requests in flight
+and the group gone before 30 s, SECRET_KEY refused at once. The exact times are measured.
+"""
 
 from __future__ import annotations
 
@@ -53,11 +57,11 @@ def test_sigterm_lets_requests_in_flight_finish(spec, database, launch):
     assert statuses == [200] * len(paths)
 
 
-def test_idle_shutdown_is_prompt(spec, launch):
+def test_idle_shutdown_within_the_platform_grace(spec, launch):
     process = launch()
-    seconds = process.stop()
+    seconds = process.stop()  # fails past STOP_LIMIT, Heroku's SIGKILL
     record(spec, "shutdown_seconds_idle", seconds)
-    assert seconds < 10
+    assert not process.group_alive()
 
 
 def test_production_without_secret_key_refuses_to_start(spec, launch):

@@ -1,6 +1,7 @@
-"""A dependency that is down at boot, or fails mid-run: 503 within 2 s, no crash, recovery.
+"""A dependency that is down at boot, or fails mid-run: 503 within 5 s, no crash, recovery.
 
 Outages go through a proxy the test owns; the shared Postgres and Redis are never touched.
+The 5 s and the recovery are must-haves; the exact times are measured and reported.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from harness.http import leaks, timed_get
 from harness.platform import free_port
 from harness.proxy import TcpProxy
 
-ANSWER_WITHIN = 2.0
+ANSWER_WITHIN = 5.0  # contract v2: well under the router's 30 s
+RECOVERY_WITHIN = 15.0
 
 
 @pytest.fixture
@@ -37,8 +39,8 @@ def test_database_down_at_boot(spec, database, launch):
     closed = database.url_via(free_port())
     process = launch(env={"DATABASE_URL": closed}, release=False)
     assert httpx.get(process.url + "/json", timeout=5).status_code == 200
-    for path in ("/health", "/db", "/queries?queries=3", "/fortunes"):
-        assert_unavailable(process.url + path)
+    worst = max(assert_unavailable(process.url + path) for path in ("/health", "/db", "/queries?queries=3", "/fortunes"))
+    record(spec, "database_down_at_boot_answer_seconds_worst", worst)
     health = httpx.get(process.url + "/health", timeout=5).json()
     assert health["status"] == "error" and health["checks"]["database"] not in ("ok", "not configured")
 
@@ -55,12 +57,16 @@ def test_database_cut_mid_run_then_restored(spec, database, postgres_proxy, laun
     assert process.group_alive()
 
     postgres_proxy.restore()
-    deadline = time.monotonic() + 15
-    while httpx.get(process.url + "/db", timeout=5).status_code != 200:
-        assert time.monotonic() < deadline, "no recovery 15 s after the database returned"
-        time.sleep(0.2)
-    record(spec, "recovery_seconds", 15 - (deadline - time.monotonic()))
+    record(spec, "recovery_seconds", wait_for_recovery(process.url + "/db", "the database"))
     assert httpx.get(process.url + "/health", timeout=5).status_code == 200
+
+
+def wait_for_recovery(url: str, what: str) -> float:
+    restored = time.monotonic()
+    while httpx.get(url, timeout=10).status_code != 200:
+        assert time.monotonic() - restored < RECOVERY_WITHIN, f"no recovery {RECOVERY_WITHIN:.0f} s after {what} returned"
+        time.sleep(0.2)
+    return time.monotonic() - restored
 
 
 def uses_redis(process) -> bool:
@@ -76,13 +82,9 @@ def test_redis_cut_mid_run(spec, served, launch, redis_url):
         process = launch(env={"REDIS_URL": f"redis://127.0.0.1:{proxy.port}/{spec.redis_db}"})
         assert uses_redis(process)
         proxy.cut()
-        response, seconds = timed_get(process.url + "/health", timeout=10)
-        assert response.status_code == 503 and seconds < ANSWER_WITHIN
-        assert response.json()["checks"]["redis"] not in ("ok", "not configured")
+        record(spec, "redis_outage_answer_seconds", assert_unavailable(process.url + "/health"))
+        assert httpx.get(process.url + "/health", timeout=10).json()["checks"]["redis"] not in ("ok", "not configured")
         proxy.restore()
-        deadline = time.monotonic() + 15
-        while httpx.get(process.url + "/health", timeout=5).status_code != 200:
-            assert time.monotonic() < deadline, "no recovery 15 s after Redis returned"
-            time.sleep(0.2)
+        record(spec, "redis_recovery_seconds", wait_for_recovery(process.url + "/health", "Redis"))
     finally:
         proxy.close()

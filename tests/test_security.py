@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
+import yaml
 
+from conftest import record
 from harness.http import leaks, raw_request, status_of
 from harness.proxy import TlsProxy
 
 BODY_LIMIT = 1024 * 1024
+GET_ONLY_ROUTES = ["/json", "/plaintext", "/no/such/page"]
 
 
 @pytest.mark.parametrize("path", ["/", "/fortunes"])
@@ -21,13 +26,44 @@ def test_html_carries_security_headers(served, path):
     assert headers.get("Referrer-Policy")
 
 
-@pytest.mark.parametrize("path", ["/json", "/plaintext", "/no/such/page"])
-def test_body_over_the_limit_is_413(served, path):
+def body_routes(spec) -> list[tuple[str, str]]:
+    """(method, path) of every operation with a request body in the app's own openapi.yaml."""
+    document = spec.path / "openapi.yaml"
+    if not document.exists():
+        return []
+    paths = yaml.safe_load(document.read_text()).get("paths", {})
+    return [(method.upper(), path) for path, operations in sorted(paths.items())
+            for method, operation in operations.items() if isinstance(operation, dict) and "requestBody" in operation]
+
+
+def oversized(served, method: str, path: str) -> bytes:
     body = b"x" * (2 * BODY_LIMIT)
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Type: application/octet-stream\r\n"
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-    answer = raw_request(served.port, head + body)
-    assert status_of(answer) == 413, answer[:300]
+    return raw_request(served.port, head + body)
+
+
+def test_body_over_1_mib_is_413_on_every_route_that_takes_a_body(spec, served):
+    """Must-have: 413 where a body is taken. Measured: what GET-only and unknown routes answer
+    (413 before routing, or a plain 405/404: either is a 4xx, which is the must-have there)."""
+    refused = {}
+    for method, path in body_routes(spec):
+        answer = oversized(served, method, path.replace("{", "").replace("}", ""))
+        refused[f"{method} {path}"] = status_of(answer)
+        if "{" in path:
+            # A made-up id may name no resource: 404 is a true answer about it, before any body.
+            assert status_of(answer) in (404, 413), answer[:300]
+        else:
+            assert status_of(answer) == 413, (method, path, answer[:300])
+        assert not leaks(answer.decode("latin-1"))
+    record(spec, "body_over_1_mib_on_body_routes", ", ".join(f"{k}={v}" for k, v in refused.items()) or "none")
+    statuses = {}
+    for path in GET_ONLY_ROUTES:
+        answer = oversized(served, "POST", path)
+        statuses[path] = status_of(answer)
+        assert 400 <= statuses[path] < 500, (path, answer[:300])
+        assert not leaks(answer.decode("latin-1"))
+    record(spec, "body_over_1_mib_on_get_only_routes", ", ".join(f"{k}={v}" for k, v in statuses.items()))
 
 
 def test_body_under_the_limit_is_not_413(served):
@@ -39,12 +75,27 @@ def test_body_under_the_limit_is_not_413(served):
     b"GET /%00 HTTP/1.1", b"GET /db?queries=%ff%fe HTTP/1.1", b"GET /" + b"a" * 6000 + b" HTTP/1.1",
     b"GET /queries?queries=1e309 HTTP/1.1", b"GET /fortunes/../../etc/passwd HTTP/1.1",
     b"GARBAGE / HTTP/1.1", b"GET /whoami HTTP/1.1\r\nX-Forwarded-For: \xff\xfe, not-an-ip",
+    b"GET", b"\x00\x01\x02 garbage \xff", b"GET / HTTP/9.9", b"GET  HTTP/1.1",
 ])
 def test_malformed_requests_get_a_clean_4xx(served, request_line):
+    """No 5xx and no traceback, in the answer or in the log."""
+    log_before = len(served.output())
     answer = raw_request(served.port, request_line + f"\r\nHost: 127.0.0.1:{served.port}\r\nConnection: close\r\n\r\n".encode())
     status = status_of(answer)
     assert 200 <= status < 500, answer[:300]
     assert not leaks(answer.decode("latin-1"))
+    time.sleep(0.3)  # the server may write its log line just after answering
+    logged = served.output()[log_before:]
+    assert "Traceback" not in logged, logged[-2000:]
+
+
+def test_debug_is_off_by_default_in_development_mode_too(spec, launch):
+    """`DYNO` unset: development mode, and still no debug page for an error."""
+    process = launch(env={"DYNO": None})
+    for method, path in [("GET", "/no/such/page"), ("POST", "/json"), ("GET", "/queries?queries=%ff")]:
+        response = httpx.request(method, process.url + path, timeout=10)
+        assert response.status_code < 500, (path, response.text[:300])
+        assert not leaks(response.text), (path, response.text[:500])
 
 
 def test_redis_over_tls_with_a_self_signed_certificate(spec, served, launch):
