@@ -23,19 +23,21 @@ pytestmark = pytest.mark.only_app("uwsgi_werkzeug")
 RSS = re.compile(r"\{rss usage: (\d+) bytes/\d+MB\}")
 
 
-def group_pids(pgid: int) -> dict[int, int]:
-    """pid -> parent pid of every uwsgi process in the group."""
-    out = subprocess.run(["ps", "-o", "pid=,ppid=,comm=", "-g", str(pgid)], capture_output=True, text=True).stdout
-    return {int(pid): int(ppid) for pid, ppid, comm in (line.split(None, 2) for line in out.splitlines()) if "uwsgi" in comm}
+def group_pids(pgid: int) -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, name) of every uWSGI process in the group (auto-procname names
+    them "uWSGI master", "uWSGI worker N", "uWSGI http 1")."""
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-g", str(pgid)], capture_output=True, text=True).stdout
+    rows = (line.split(None, 2) for line in out.splitlines())
+    return {int(pid): (int(ppid), args) for pid, ppid, args in rows if args.startswith("uWSGI")}
 
 
 def master_and_workers(pgid: int, expected_workers: int = 2, wait: float = 20) -> tuple[int, list[int]]:
     deadline = time.monotonic() + wait
     while True:
         procs = group_pids(pgid)
-        masters = [pid for pid, ppid in procs.items() if ppid not in procs]
+        masters = [pid for pid, (_, name) in procs.items() if name.startswith("uWSGI master")]
         if len(masters) == 1:
-            workers = [pid for pid, ppid in procs.items() if ppid == masters[0]]
+            workers = [pid for pid, (ppid, name) in procs.items() if ppid == masters[0] and "worker" in name]
             if len(workers) == expected_workers:
                 return masters[0], workers
         assert time.monotonic() < deadline, f"uWSGI processes not found: {procs}"

@@ -33,14 +33,26 @@ def test_debug_only_when_explicitly_true(value, expected):
     assert load_config({"DEBUG": value}).debug is expected
 
 
-@pytest.mark.parametrize(
-    "limit,workers,per_worker",
-    [("20", "2", 9), ("20", "4", 4), ("120", "2", 59), ("3", "8", 1), ("2", "1", 1)],
-)
+@pytest.mark.parametrize("workers", [1, 2, 4, 8, 17])
+def test_the_connection_budget_holds_for_every_buildpack_concurrency(workers):
+    # Heroku's buildpack sets WEB_CONCURRENCY from the dyno size: 17 on Performance-L.
+    config = load_config({"DATABASE_URL": "postgres://x@h/d", "DATABASE_CONNECTION_LIMIT": "20",
+                          "WEB_CONCURRENCY": str(workers)})
+    assert config.db_pool_max_size >= 1
+    assert config.db_pool_max_size * workers + 2 <= 20
+
+
+@pytest.mark.parametrize("limit,workers,per_worker", [("20", "2", 9), ("20", "4", 4), ("120", "2", 59)])
 def test_pool_size_is_the_connection_budget(limit, workers, per_worker):
     config = load_config({"DATABASE_CONNECTION_LIMIT": limit, "WEB_CONCURRENCY": workers})
     assert config.db_pool_max_size == per_worker
-    assert config.db_pool_max_size * int(workers) <= max(int(limit) - 2, int(workers))
+
+
+def test_more_workers_than_the_budget_refuse_to_start_with_the_reason():
+    with pytest.raises(ConfigError, match="WEB_CONCURRENCY=19 .* DATABASE_CONNECTION_LIMIT is 20"):
+        load_config({"DATABASE_URL": "postgres://x@h/d", "WEB_CONCURRENCY": "19"})
+    # Without a database there is no budget to keep.
+    assert load_config({"WEB_CONCURRENCY": "19"}).web_concurrency == 19
 
 
 @pytest.mark.parametrize("name,value", [("WEB_CONCURRENCY", "two"), ("DATABASE_CONNECTION_LIMIT", "0")])
@@ -49,10 +61,9 @@ def test_bad_numbers_are_named(name, value):
         load_config({name: value})
 
 
-def test_timeouts_fit_the_two_second_budget():
+def test_timeouts_fit_the_five_second_outage_answer():
     config = load_config({})
-    assert config.db_connect_timeout <= 1
-    assert config.db_pool_timeout <= 1
+    assert config.db_connect_timeout < config.db_pool_timeout < 5
     # Long enough to wait out a lock held during a deploy, shorter than harakiri (25 s).
     assert 10_000 <= config.db_statement_timeout_ms < 25_000
 
@@ -84,7 +95,13 @@ def test_uwsgi_ini_keeps_the_production_settings():
         if "=" in line and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
             options.setdefault(key.strip(), []).append(value.strip())
-    assert options["http-socket"] == ["[::]:$(PORT)"]
+    # uWSGI's HTTP router on PORT, 5000 when PORT is unset (never a random port).
+    assert options["http"] == ["[::]:%(port)"]
+    assert "if-not-env = PORT\nset-placeholder = port=5000" in ini
+    assert "http-socket" not in options
+    assert int(options["listen"][0]) >= 1024
+    assert options["http-keepalive"] == ["1"]
+    assert "post-buffering" not in options  # it would hold a worker thread per slow upload
     for flag in ["strict", "need-app", "master", "lazy-apps", "die-on-term", "memory-report", "log-master"]:
         assert options[flag] == ["true"], flag
     assert int(options["harakiri"][0]) < 30
@@ -92,6 +109,7 @@ def test_uwsgi_ini_keeps_the_production_settings():
     assert int(options["buffer-size"][0]) >= 32768
     assert options["hook-master-start"] == ["unix_signal:15 gracefully_kill_them_all"]
     assert options["hook-accepting"] == ["unix_signal:15 gracefully_kill"]
+    assert {"X-Content-Type-Options: nosniff", "X-Frame-Options: DENY"} <= set(options["add-header"])
     # The stats server only on loopback, only when asked for.
     assert options["stats"] == ["127.0.0.1:%(_)"]
     assert "if-env = STATS_PORT\nstats = 127.0.0.1:%(_)" in ini

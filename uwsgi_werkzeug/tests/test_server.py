@@ -90,14 +90,37 @@ def server(tmp_path):
         process.poll()
 
 
-def test_serves_ipv4_and_ipv6_with_server_headers(server):
+def test_serves_ipv4_and_ipv6_with_the_ini_headers(server):
     port, _, _ = server
     for host in ["127.0.0.1", "::1"]:
         response, body = get(host, port, "/json")
         assert response.status == 200, host
         assert body == b'{"message":"Hello, World!"}'
         assert response.getheader("Server") == "uWSGI"
-        assert response.getheader("Date")
+        assert response.getheader("X-Content-Type-Options") == "nosniff"
+
+
+def test_keeps_the_connection_alive(server):
+    port, _, _ = server
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    for _ in range(3):
+        connection.request("GET", "/plaintext", headers={"Host": f"127.0.0.1:{port}"})
+        response = connection.getresponse()
+        assert response.read() == b"Hello, World!"
+        assert not response.will_close
+    connection.close()
+
+
+@pytest.mark.parametrize("request_line", [b"GET", b"GARBAGE", b"GET /json"])
+def test_a_malformed_request_line_gets_no_500(server, request_line):
+    port, _, log_path = server
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request_line + b"\r\n\r\n")
+        answer = conn.recv(65536)
+    # uWSGI's router closes the connection without an answer; the app is never called.
+    assert not answer.startswith(b"HTTP/1.1 5")
+    time.sleep(0.3)
+    assert "Traceback" not in log_path.read_text(errors="replace")
 
 
 def test_reports_memory_per_request_on_stdout(server):

@@ -2,20 +2,18 @@
 framework on top. create_app() builds it; webapp.wsgi is what uWSGI loads."""
 
 import html
+import ipaddress
 import json
 import logging
-from http import HTTPStatus
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.testapp import test_app as werkzeug_test_app
 from werkzeug.wrappers import Request, Response
 
 from webapp.config import Config, load_config
 from webapp.db import Database, DatabaseUnavailable
-from webapp.headers import HeadersMiddleware
 
 log = logging.getLogger("webapp")
 
@@ -26,10 +24,10 @@ HOME_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>uWSGI + Werkzeug on Heroku</title></head>
 <body>
 <h1>uWSGI serving a Werkzeug application</h1>
-<p>One <code>uwsgi.ini</code>: an HTTP socket on <code>$PORT</code> (IPv4 and IPv6),
-WEB_CONCURRENCY workers loaded lazily with a few threads each, graceful shutdown on
-SIGTERM, harakiri under the router's 30 s, memory reports in the log. Postgres through a
-psycopg pool per worker sized from DATABASE_CONNECTION_LIMIT.</p>
+<p>One <code>uwsgi.ini</code>: uWSGI's HTTP router on <code>$PORT</code> (IPv4 and IPv6)
+in front of WEB_CONCURRENCY workers loaded lazily with a few threads each, graceful
+shutdown on SIGTERM, harakiri under the router's 30 s, memory reports in the log.
+Postgres through a psycopg pool per worker sized from DATABASE_CONNECTION_LIMIT.</p>
 <ul>
 <li><a href="/health">/health</a> dependency checks</li>
 <li><a href="/json">/json</a> and <a href="/plaintext">/plaintext</a></li>
@@ -37,25 +35,15 @@ psycopg pool per worker sized from DATABASE_CONNECTION_LIMIT.</p>
 <a href="/updates?queries=5">/updates?queries=5</a></li>
 <li><a href="/fortunes">/fortunes</a></li>
 <li><a href="/whoami">/whoami</a> the client behind one trusted proxy</li>
-<li><a href="/testapp/">/testapp/</a> Werkzeug's own test application, as the article serves it</li>
-</ul>
+%s</ul>
 </body></html>
 """
+TEST_APP_LINK = '<li><a href="/testapp/">/testapp/</a> Werkzeug\'s test application, as the article serves it</li>\n'
 
 
-def json_response(payload, status=200) -> Response:
-    return Response(
-        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        status=f"{status} {HTTPStatus(status).phrase}",
-        mimetype="application/json",
-    )
-
-
-def error_response(status: int, message: str, headers=None) -> Response:
-    response = json_response({"error": message}, status)
-    if headers:
-        response.headers.extend(headers)
-    return response
+def json_response(payload, status=200, headers=None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status=status, headers=headers, mimetype="application/json")
 
 
 def parse_queries(request: Request) -> int:
@@ -67,28 +55,54 @@ def parse_queries(request: Request) -> int:
     return min(max(count, 1), MAX_QUERIES)
 
 
+def rightmost(value: str | None) -> str:
+    """The entry Heroku's router appended: the last of a comma-separated header."""
+    return (value or "").rsplit(",", 1)[-1].strip()
+
+
+def client_address(request: Request) -> str:
+    """The rightmost X-Forwarded-For entry if it is an address, else the peer."""
+    for candidate in (rightmost(request.headers.get("X-Forwarded-For")), request.remote_addr or ""):
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:203.0.113.9 is 203.0.113.9
+        return str(mapped or address)
+    return request.remote_addr or ""
+
+
+def protocol_error(request: Request) -> str | None:
+    """What uWSGI's router passes on and leaves to the application: the protocol token
+    (it echoes it into the status line, unbit/uwsgi#1845, so nothing else is served) and
+    RFC 9112's one Host header per HTTP/1.1 request (uWSGI joins repeated ones with ",")."""
+    protocol = request.environ.get("SERVER_PROTOCOL")
+    if protocol not in ("HTTP/1.0", "HTTP/1.1"):
+        return "unsupported protocol"
+    host = request.headers.get("Host", "")
+    if "," in host or (protocol == "HTTP/1.1" and not host.strip()):
+        return "HTTP/1.1 needs exactly one Host header"
+    return None
+
+
 class WebApp:
     def __init__(self, config: Config):
         self.config = config
         self.database = Database(config)
-        self.url_map = Map(
-            [
-                Rule("/", endpoint="home", methods=["GET"]),
-                Rule("/health", endpoint="health", methods=["GET"]),
-                Rule("/json", endpoint="json", methods=["GET"]),
-                Rule("/plaintext", endpoint="plaintext", methods=["GET"]),
-                Rule("/db", endpoint="db", methods=["GET"]),
-                Rule("/queries", endpoint="queries", methods=["GET"]),
-                Rule("/updates", endpoint="updates", methods=["GET"]),
-                Rule("/fortunes", endpoint="fortunes", methods=["GET"]),
-                Rule("/whoami", endpoint="whoami", methods=["GET"]),
-            ]
-        )
+        self.url_map = Map([
+            Rule(f"/{name}", endpoint=name, methods=["GET"])
+            for name in ["health", "json", "plaintext", "db", "queries", "updates", "fortunes", "whoami"]
+        ] + [Rule("/", endpoint="home", methods=["GET"])])
+        # Werkzeug's own mounting middleware, as the article serves the test app.
+        self.wsgi_app = self.handle
+        if config.serve_test_app:
+            self.wsgi_app = DispatcherMiddleware(self.handle, {"/testapp": werkzeug_test_app})
 
     # Views: each takes the Request and returns a Response.
 
     def home(self, request):
-        return Response(HOME_PAGE, mimetype="text/html")
+        link = TEST_APP_LINK if self.config.serve_test_app else ""
+        return Response(HOME_PAGE % link, mimetype="text/html")
 
     def health(self, request):
         checks = {"database": "not configured", "redis": "not configured"}
@@ -99,9 +113,7 @@ class WebApp:
             except DatabaseUnavailable as error:
                 checks["database"] = f"database unavailable: {error}"
         healthy = all(value in ("ok", "not configured") for value in checks.values())
-        return json_response(
-            {"status": "ok" if healthy else "error", "checks": checks}, 200 if healthy else 503
-        )
+        return json_response({"status": "ok" if healthy else "error", "checks": checks}, 200 if healthy else 503)
 
     def json(self, request):
         return json_response({"message": "Hello, World!"})
@@ -110,7 +122,7 @@ class WebApp:
         return Response("Hello, World!", mimetype="text/plain")
 
     def db(self, request):
-        return json_response(self.database.random_world())
+        return json_response(self.database.random_worlds(1)[0])
 
     def queries(self, request):
         return json_response(self.database.random_worlds(parse_queries(request)))
@@ -122,60 +134,50 @@ class WebApp:
         rows = self.database.fortunes()
         rows.append(EXTRA_FORTUNE)
         rows.sort(key=lambda row: row[1])
-        table = "".join(
-            f"<tr><td>{fortune_id}</td><td>{html.escape(message)}</td></tr>"
-            for fortune_id, message in rows
-        )
-        body = (
-            "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
-            f"<tr><th>id</th><th>message</th></tr>{table}</table></body></html>"
-        )
+        table = "".join(f"<tr><td>{id_}</td><td>{html.escape(message)}</td></tr>" for id_, message in rows)
+        body = ("<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
+                f"<tr><th>id</th><th>message</th></tr>{table}</table></body></html>")
         return Response(body, mimetype="text/html")
 
     def whoami(self, request):
-        # ProxyFix has already replaced remote_addr and scheme with the values the one
-        # trusted hop (Heroku's router) appended.
-        return json_response({"ip": request.remote_addr, "scheme": request.scheme})
+        # Heroku's router is the one trusted hop: only what it appended (the rightmost
+        # entry) is believed, and a scheme is only ever http or https.
+        scheme = rightmost(request.headers.get("X-Forwarded-Proto")).lower()
+        return json_response({"ip": client_address(request), "scheme": scheme if scheme in ("http", "https") else "http"})
 
     # Dispatch.
 
     def dispatch(self, request: Request) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
+        if message := protocol_error(request):
+            return json_response({"error": message}, 400)
         try:
-            endpoint, arguments = adapter.match()
+            # Werkzeug compares a declared body with request.max_content_length when the
+            # stream is opened and raises its 413; no route reads a body, so every route
+            # answers a too-large one alike.
+            request.stream  # noqa: B018
+            endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
             return getattr(self, endpoint)(request, **arguments)
         except MethodNotAllowed as error:
-            return error_response(
-                405, "method not allowed", [("Allow", ", ".join(error.valid_methods or []))]
-            )
-        except NotFound:
-            return error_response(404, "not found")
+            return json_response({"error": "method not allowed"}, 405, [("Allow", ", ".join(error.valid_methods or []))])
         except HTTPException as error:
-            # Redirects (a path with doubled slashes) and other protocol answers.
-            if error.code and error.code < 400:
+            if error.code and error.code < 400:  # a redirect, e.g. //json -> /json
                 return error.get_response(request.environ)
-            return error_response(error.code or 400, error.description or error.name)
+            return json_response({"error": error.name.lower()}, error.code or 400)
         except DatabaseUnavailable as error:
-            return error_response(503, f"database unavailable: {error}")
+            return json_response({"error": f"database unavailable: {error}"}, 503)
         except Exception as error:
             log.exception("unhandled error on %s %s", request.method, request.path)
-            message = repr(error) if self.config.debug else "internal server error"
-            return error_response(500, message)
+            return json_response({"error": repr(error) if self.config.debug else "internal server error"}, 500)
 
-    def __call__(self, environ, start_response):
+    def handle(self, environ, start_response):
         request = Request(environ)
+        request.max_content_length = self.config.max_body_bytes
         return self.dispatch(request)(environ, start_response)
 
+    def __call__(self, environ, start_response):
+        return self.wsgi_app(environ, start_response)
 
-def create_app(config: Config | None = None):
-    """Build the WSGI callable: the contract app, Werkzeug's test app under /testapp,
-    behind one trusted proxy, with the headers and limits every response needs."""
-    config = load_config() if config is None else config
-    web = WebApp(config)
-    mounted = DispatcherMiddleware(web, {"/testapp": werkzeug_test_app})
-    # Exactly one hop is trusted: Heroku's router appends the address it saw to
-    # X-Forwarded-For, anything to its left is whatever the client claimed.
-    behind_router = ProxyFix(mounted, x_for=1, x_proto=1)
-    wrapped = HeadersMiddleware(behind_router, max_body_bytes=config.max_body_bytes)
-    wrapped.webapp = web
-    return wrapped
+
+def create_app(config: Config | None = None) -> WebApp:
+    """Build the WSGI callable from the environment (or an explicit Config in tests)."""
+    return WebApp(load_config() if config is None else config)

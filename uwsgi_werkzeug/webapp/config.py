@@ -28,10 +28,13 @@ class Config:
     redis_url: str | None
     database_connection_limit: int
     web_concurrency: int
+    serve_test_app: bool = False
     max_body_bytes: int = 1024 * 1024
-    # Seconds: the contract allows 2 s for a 503, so each step gets at most 1 s.
-    db_connect_timeout: int = 1
-    db_pool_timeout: float = 1.0
+    # Seconds. A dead database must be a 503 within 5 s: a connection attempt gets 2 s
+    # (libpq's floor) and a request waits at most 4 s for a pooled connection, which also
+    # covers waiting for a busy pool under a burst.
+    db_connect_timeout: int = 2
+    db_pool_timeout: float = 4.0
     # Server-side ceiling for any statement, well under uWSGI's 25 s harakiri so a
     # request blocked on a lock ends as a clean 503 instead of a killed worker, and well
     # above the few seconds a request may legitimately wait on a lock during a deploy.
@@ -40,8 +43,7 @@ class Config:
     @property
     def db_pool_max_size(self) -> int:
         """Connections one worker may hold: the plan's limit split across workers."""
-        usable = self.database_connection_limit - RESERVED_CONNECTIONS
-        return max(1, usable // self.web_concurrency)
+        return (self.database_connection_limit - RESERVED_CONNECTIONS) // self.web_concurrency
 
 
 def _int_from_env(environ, name: str, default: int, minimum: int = 1) -> int:
@@ -55,6 +57,11 @@ def _int_from_env(environ, name: str, default: int, minimum: int = 1) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _flag(environ, name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    return raw in TRUE_VALUES if raw else default
 
 
 def is_production(environ) -> bool:
@@ -72,12 +79,21 @@ def load_config(environ=None) -> Config:
             )
         # Development: a fresh random key each start, never a key written in the repo.
         secret_key = secrets.token_urlsafe(32)
-    return Config(
+    config = Config(
         secret_key=secret_key,
-        debug=environ.get("DEBUG", "").strip().lower() in TRUE_VALUES,
+        debug=_flag(environ, "DEBUG", default=False),
         production=production,
         database_url=environ.get("DATABASE_URL") or None,
         redis_url=environ.get("REDIS_URL") or None,
         database_connection_limit=_int_from_env(environ, "DATABASE_CONNECTION_LIMIT", 20),
         web_concurrency=_int_from_env(environ, "WEB_CONCURRENCY", 2),
+        # Werkzeug's test app shows every request header (cookies included), sys.path and
+        # versions: the article's demo, served in development or when explicitly asked for.
+        serve_test_app=_flag(environ, "SERVE_TEST_APP", default=not production),
     )
+    if config.database_url and config.db_pool_max_size < 1:
+        raise ConfigError(
+            f"WEB_CONCURRENCY={config.web_concurrency} workers need at least one connection each plus "
+            f"{RESERVED_CONNECTIONS} reserved; DATABASE_CONNECTION_LIMIT is {config.database_connection_limit}"
+        )
+    return config

@@ -88,9 +88,6 @@ class Database:
     def ping(self):
         self.run(lambda connection: connection.execute("SELECT 1").fetchone())
 
-    def random_world(self) -> dict:
-        return self.random_worlds(1)[0]
-
     def random_worlds(self, count: int) -> list[dict]:
         def work(connection):
             with connection.cursor() as cursor:
@@ -99,20 +96,21 @@ class Database:
         return self.run(work)
 
     def update_worlds(self, count: int) -> list[dict]:
+        ids = _random_ids(count)
+        # One new number per id, so an id drawn twice shows the value stored for it.
+        numbers = {world_id: random.randint(1, WORLD_ROWS) for world_id in ids}  # noqa: S311
+
         def work(connection):
             with connection.cursor() as cursor:
-                rows = _select_worlds(cursor, count)
-                # An id drawn twice is stored once, with its last value.
-                final = {row["id"]: random.randint(1, WORLD_ROWS) for row in rows}  # noqa: S311
-                for row in rows:
-                    row["randomNumber"] = final[row["id"]]
-                # Ascending id order inside this one transaction: concurrent requests
-                # lock rows in the same order and never deadlock.
-                cursor.executemany(
-                    "UPDATE world SET randomnumber = %s WHERE id = %s",
-                    [(final[world_id], world_id) for world_id in sorted(final)],
-                )
-            return rows
+                # Every requested id, duplicates included, is read and written by its own
+                # statements (as TechEmpower's verifier counts them), in ascending id order
+                # inside this one transaction: concurrent requests lock rows in the same
+                # order and never deadlock.
+                for world_id in sorted(ids):
+                    cursor.execute("SELECT id, randomnumber FROM world WHERE id = %s", (world_id,))
+                    cursor.fetchone()
+                    cursor.execute("UPDATE world SET randomnumber = %s WHERE id = %s", (numbers[world_id], world_id))
+            return [{"id": world_id, "randomNumber": numbers[world_id]} for world_id in ids]
 
         return self.run(work)
 
