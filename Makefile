@@ -58,7 +58,7 @@ endef
 services: ## Postgres and Redis: the ones already running, else docker compose if a Docker engine answers
 	@if $(call answers,$(POSTGRES_HOST_PORT)) && $(call answers,$(REDIS_HOST_PORT)); then \
 	  echo "Using the Postgres ($(POSTGRES_HOST_PORT)) and Redis ($(REDIS_HOST_PORT)) already running."; \
-	elif timeout 5 docker info >/dev/null 2>&1; then \
+	elif docker info >/dev/null 2>&1; then \
 	  docker compose up -d --wait; \
 	else \
 	  echo "No Postgres at $(POSTGRES_HOST_PORT) or no Redis at $(REDIS_HOST_PORT), and no Docker engine."; \
