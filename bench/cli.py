@@ -29,7 +29,6 @@ from bench.targets import (
     DEFAULT_ROUTES,
     FULL_ROUTES,
     NGINX_ROUTES,
-    REDIS_BASE,
     SECOND_PACKAGES,
     STRIPPED_ROUTES,
     Database,
@@ -297,7 +296,7 @@ class Runner:
     def app(self, spec) -> None:
         """The app, its second server and its reference up together and timed in turns; then
         the app's access log on and off; then, for the chat, the websocket figure."""
-        name, workers, redis = spec.name, self.args.workers, f"{REDIS_BASE}/{spec.redis_db}"
+        name, workers, redis = spec.name, self.args.workers, spec.redis_url
         databases: list[Database] = []
         booted: list[tuple[Live, Platform]] = []
 
@@ -461,8 +460,8 @@ class Runner:
 
 def plan_seconds(args: argparse.Namespace, apps: int, chat: bool) -> float:
     """What the run should take: timed cells x (duration + ~0.4 s of wrk start and drain),
-    warm-ups, and per app ~10 s per target booted (a database of its own, the release, the boot)
-    plus ~20 s for the slowest graceful stop (measured on the 2-core machine)."""
+    warm-ups, and per app ~6 s per target booted (a database of its own, the release, the boot)
+    plus ~15 s for the slowest graceful stop of each group (its targets stop at once)."""
     levels, repeats, step = len(args.connections), args.repeats, args.duration + 0.4
     stripped = 0 if args.no_stripped else len([r for r in args.routes if r in STRIPPED_ROUTES])
     log_pair = not args.no_access_log and ACCESS_LOG_ROUTE in args.routes
@@ -470,7 +469,7 @@ def plan_seconds(args: argparse.Namespace, apps: int, chat: bool) -> float:
     cells = len(args.routes) * levels * repeats * servers_ + stripped * repeats + 2 * repeats * log_pair
     warm = (len(args.routes) * servers_ + stripped + 2 * log_pair) * args.warmup
     boots = servers_ + bool(stripped) + 2 * log_pair
-    per_app = cells * step + warm + 10 * boots + 20
+    per_app = cells * step + warm + 6 * boots + 15 * (1 + log_pair)
     # Per server: two processes booted, N clients connecting, sending, and GRACE for stragglers.
     ws = (len(args.ws_clients) * (args.ws_seconds + 8) + 25) * servers_ if chat and not args.no_websocket else 0
     nginx = 0 if args.no_nginx else repeats * step + args.warmup

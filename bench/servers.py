@@ -53,17 +53,17 @@ SECOND_SERVERS = {
     "flask_gunicorn": Server(
         app="flask_gunicorn",
         label="uWSGI",
-        # The options of uwsgi_werkzeug/uwsgi.ini that a dyno needs, with the thread count of
-        # flask_gunicorn's gunicorn.conf.py (one thread per pooled connection, (20 - 4) // N).
-        command=("uwsgi --strict --need-app --master --http-socket [::]:$PORT --module wsgi:application"
-                 " --processes $WEB_CONCURRENCY --threads {threads} --enable-threads --lazy-apps"
-                 " --single-interpreter --buffer-size 32768 --listen 1024 --add-header 'Connection: close'"
-                 " --die-on-term --hook-master-start 'unix_signal:15 gracefully_kill_them_all'"
-                 " --hook-accepting 'unix_signal:15 gracefully_kill' --no-orphans --worker-reload-mercy 20"
+        # The options of uwsgi_werkzeug/uwsgi.ini that a dyno needs (uWSGI's HTTP router with
+        # keep-alive, listen 1024, graceful SIGTERM), with the thread count of flask_gunicorn's
+        # gunicorn.conf.py (one thread per pooled connection, (20 - 4) // N).
+        command=("uwsgi --strict --need-app --master --http [::]:$PORT --http-keepalive --http-timeout 30"
+                 " --listen 1024 --buffer-size 32768 --http-buffer-size 32768 --http-server-name-as-http-host"
+                 " --module wsgi:application --processes $WEB_CONCURRENCY --threads {threads} --enable-threads"
+                 " --lazy-apps --single-interpreter --die-on-term --hook-asap 'unix_signal:15 end_me'"
+                 " --hook-master-start 'unix_signal:15 gracefully_kill_them_all'"
+                 " --hook-accepting 'unix_signal:15 gracefully_kill' --no-orphans --worker-reload-mercy 25"
                  " --ignore-sigpipe --ignore-write-errors --disable-write-exception --log-master"),
         pins=["uWSGI==2.0.31"],
-        note="http-socket with Connection: close, as uwsgi_werkzeug's uwsgi.ini (a keep-alive "
-             "connection would hold one of the threads)",
     ),
     "uwsgi_werkzeug": Server(
         app="uwsgi_werkzeug",

@@ -30,7 +30,6 @@ DEFAULT_ROUTES = ["/plaintext", "/json", "/db", "/fortunes"]
 ACCESS_LOG_ROUTE = "/json"
 STRIPPED_ROUTES = ["/plaintext", "/json", "/db"]
 NGINX_ROUTES = ["/plaintext"]
-REDIS_BASE = "redis://127.0.0.1:6379"
 
 # Which distributions name an app's server and framework (read from the app's own venv).
 PACKAGES = {
