@@ -7,8 +7,8 @@ import os
 
 from votr.config import load as load_settings
 
-# Fail in the master, before any worker forks, with one line naming the missing
-# setting (production without SECRET_KEY): no worker boot loop, no traceback.
+# Fail in the master, before any worker forks, with one line (production without
+# SECRET_KEY, a budget that cannot hold): no worker boot loop, no traceback.
 settings = load_settings()
 
 # Heroku routes to $PORT. "[::]" listens on IPv6 and, with the kernel's default
@@ -27,19 +27,15 @@ worker_class = "gthread"
 # WEB_CONCURRENCY=17 that is 1 each; beyond it the app refuses to start.
 threads = settings.connections_per_web_process
 
-# A thread reads a request's headers before anything else can run on it, so
-# clients that trickle bytes hold threads: gunicorn's docs ask for a buffering
-# proxy in front of sync and gthread workers. Heroku's router does not buffer
-# request bodies; the README gives what slow clients cost here (measured).
-# gunicorn's own limits answer its own 400/414/431 pages (HTML, before Flask):
-# request line over 4094 bytes, over 100 header fields, a field over 8190 bytes.
-limit_request_line = 4094
-limit_request_fields = 100
-limit_request_field_size = 8190
+# A gthread thread reads a whole request before it serves another, so clients
+# that trickle bytes hold threads: gunicorn's docs ask for a buffering proxy in
+# front of it. Heroku's router does not buffer request bodies; the README gives
+# the measured cost. gunicorn's default limit_request_line (4094 bytes),
+# limit_request_fields (100) and limit_request_field_size (8190 bytes) answer
+# with its own HTML 414/431/400 pages before Flask sees the request.
 
-# gunicorn 25+ opens a control socket at one fixed path per user
-# ($HOME/.gunicorn/gunicorn.ctl): two servers on one machine would fight over it,
-# and nothing on a dyno talks to it.
+# gunicorn 25+ opens a control socket at one fixed path per user: two servers on
+# one machine would fight over it, and nothing on a dyno talks to it.
 control_socket_disable = True
 
 # Build the app once in the master and fork it: faster boot, shared memory.

@@ -9,15 +9,12 @@ from flask_migrate import Migrate
 from . import closing, config, contract, errors, health, pages, polls, proxy
 from .models import db, engine_options
 
-# The SQLite file in the instance folder when DATABASE_URL is unset.
-DEVELOPMENT_DATABASE = "sqlite:///votr.sqlite3"
-
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     """Build the app from the environment; test_config overrides any Flask setting.
 
-    Nothing here opens a connection, starts a server or a thread: importing the
-    app is safe for gunicorn, the release phase and the tests alike.
+    Opens no connection and starts no thread: safe to import for gunicorn's
+    preload, the release phase and the tests alike.
     """
     settings = config.load()
     app = Flask(__name__)
@@ -25,10 +22,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         DEBUG=settings.debug,
         MAX_CONTENT_LENGTH=errors.MAX_BODY_BYTES,
-        SQLALCHEMY_DATABASE_URI=settings.database_url or DEVELOPMENT_DATABASE,
+        # Without DATABASE_URL: a SQLite file in the instance folder.
+        SQLALCHEMY_DATABASE_URI=settings.database_url or "sqlite:///votr.sqlite3",
         DB_POOL_SIZE=settings.connections_per_web_process,
         REDIS_URL=settings.redis_url,
-        PRODUCTION=settings.production,
         # A Host outside this list is a 400 before routing, so no redirect or
         # absolute URL is ever built from a client's Host header.
         TRUSTED_HOSTS=settings.trusted_hosts,
@@ -36,17 +33,13 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS",
-        engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_POOL_SIZE"]),
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_POOL_SIZE"])
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
     proxy.trust_one_proxy(app)
-
     db.init_app(app)
     Migrate(app, db)
     closing.init_celery(app)
-
     errors.register(app)
     for blueprint in (pages.bp, contract.bp, health.bp, polls.bp):
         app.register_blueprint(blueprint)

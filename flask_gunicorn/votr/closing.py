@@ -1,24 +1,15 @@
 """The job: a poll closes at its closing time.
 
-With REDIS_URL the web process publishes a Celery task whose ETA is the closing
-time, and the `worker:` process runs it. Three things keep the job alive across
-Heroku's SIGTERM-to-every-process (and worse):
+With REDIS_URL the web process queues a Celery task with the closing time as its
+ETA, and the `worker:` process runs it. Heroku sends SIGTERM to every process;
+the job survives that because the message leaves Redis only after it ran
+(acks_late: a warm shutdown puts reserved messages back), Redis never re-delivers
+it while a live worker holds it (visibility_timeout), and a sweep every 30 s and
+at each worker start closes whatever a killed worker or a flushed Redis lost.
+Closing is idempotent (WHERE closed_at IS NULL), so doing it twice changes nothing.
 
-1. acks_late: the message leaves Redis only after the job ran. A reserved ETA
-   message sits in Redis' "unacked" set, and on the warm shutdown that SIGTERM
-   starts, the worker puts it back on the queue for the next worker.
-2. visibility_timeout longer than the longest poll, so Redis never hands a
-   message a live worker still holds to a second worker.
-3. A sweep: every SWEEP_SECONDS (Celery beat inside the worker) and at each worker
-   start, every poll past its closing time is closed. That covers a worker killed
-   without a warm shutdown (SIGKILL, a crashed dyno) or a flushed Redis.
-
-Closing is idempotent (UPDATE ... WHERE closed_at IS NULL), so a message run twice,
-or a sweep racing the ETA job, changes nothing.
-
-Without REDIS_URL there is no broker to survive anything: the web process closes
-the poll on a timer thread, so `make run` works with no services. Votes never
-depend on the job: a poll whose time has passed refuses votes either way.
+Without REDIS_URL the web process closes the poll on a timer thread, so the app
+runs with no services. Votes never depend on the job: the clock refuses them.
 """
 
 import logging
@@ -53,14 +44,8 @@ def redis_tls_options(url: str) -> dict:
 def close_due(poll_id: int | None = None) -> int:
     """Mark polls whose closing time has passed as closed; return how many."""
     now = utcnow()
-    statement = (
-        update(Poll)
-        .where(Poll.closed_at.is_(None), Poll.closes_at.is_not(None), Poll.closes_at <= now)
-        .values(closed_at=now)
-    )
-    if poll_id is not None:
-        statement = statement.where(Poll.id == poll_id)
-    closed = db.session.execute(statement).rowcount
+    due = update(Poll).where(Poll.closed_at.is_(None), Poll.closes_at <= now).values(closed_at=now)
+    closed = db.session.execute(due if poll_id is None else due.where(Poll.id == poll_id)).rowcount
     db.session.commit()
     return closed
 
@@ -78,9 +63,13 @@ def close_poll(self, poll_id: int) -> None:
 
 @shared_task(name="votr.close_due_polls")
 def close_due_polls() -> None:
-    closed = close_due()
-    if closed:
+    if closed := close_due():
         log.info("sweep closed %d poll(s)", closed)
+
+
+@signals.worker_ready.connect
+def sweep_at_start(sender=None, **_):
+    close_due_polls.delay()
 
 
 def schedule_closing(poll: Poll) -> None:
@@ -91,8 +80,7 @@ def schedule_closing(poll: Poll) -> None:
         try:
             close_poll.apply_async((poll.id,), eta=as_utc(poll.closes_at))
         except Exception as exc:  # Redis down: the worker's sweep closes it instead.
-            log.warning("poll %s: closing job not queued (%s); the sweep will close it",
-                        poll.id, exc)
+            log.warning("poll %s: closing job not queued (%s); the sweep will close it", poll.id, exc)
         return
     delay = max(0.0, (poll.closes_at - utcnow()).total_seconds())
     timer = threading.Timer(delay, close_in_process, args=(current_app.app_context(), poll.id))
@@ -109,13 +97,8 @@ def as_utc(naive_utc: datetime) -> datetime:
     return naive_utc.replace(tzinfo=UTC)
 
 
-@signals.worker_ready.connect
-def sweep_at_start(sender=None, **_):
-    # Polls whose time passed while no worker ran close as soon as one starts.
-    close_due_polls.delay()
-
-
 def init_celery(app: Flask) -> Celery:
+    # Flask's documented Celery pattern: every task runs inside an app context.
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             with app.app_context():
@@ -124,35 +107,28 @@ def init_celery(app: Flask) -> Celery:
     redis_url = app.config["REDIS_URL"]
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
-        # memory:// lets `celery worker` start without Redis in development (it
-        # then only sweeps); the web process closes polls itself in that case.
+        # memory:// lets the worker start (and sweep) without Redis in development.
         broker_url=redis_url or "memory://",
         broker_use_ssl=(redis_url and redis_tls_options(redis_url)) or None,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=1,
-        broker_transport_options={
-            # Longer than any ETA: Redis must not re-deliver a message that a
-            # live worker is holding until the poll's closing time.
-            "visibility_timeout": int((MAX_POLL_DURATION + timedelta(hours=1)).total_seconds()),
-            "socket_connect_timeout": 1,
-            "socket_timeout": 5,
-        },
-        # A publish from a web request gives up fast when Redis is down.
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
-                                   "interval_step": 0.2, "interval_max": 0.2},
+        # visibility_timeout longer than any ETA: Redis must not re-deliver a message
+        # that a live worker holds until the poll's closing time.
+        broker_transport_options={"visibility_timeout": int((MAX_POLL_DURATION + timedelta(hours=1)).total_seconds()),
+                                  "socket_connect_timeout": 1, "socket_timeout": 5},
+        # A publish from a web request gives up within about a second when Redis is down.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
         worker_prefetch_multiplier=1,
-        # Threads, not prefork: one process, so the SIGTERM Heroku sends to every
-        # process reaches exactly the process that restores unacked messages, and
-        # the database connections are exactly WORKER_CONCURRENCY (config.py).
+        # Threads, not prefork: one process, so Heroku's SIGTERM reaches exactly the
+        # process that restores unacked messages, and the database connections are
+        # exactly WORKER_CONCURRENCY (config.py).
         worker_pool="threads",
         worker_concurrency=WORKER_CONCURRENCY,
-        beat_schedule={
-            "close-due-polls": {"task": "votr.close_due_polls", "schedule": SWEEP_SECONDS},
-        },
-        # The dyno's file system is ephemeral; beat only needs it while it runs.
+        beat_schedule={"close-due-polls": {"task": "votr.close_due_polls", "schedule": SWEEP_SECONDS}},
+        # The dyno's file system is ephemeral; beat only needs the file while it runs.
         beat_schedule_filename=str(Path(tempfile.gettempdir()) / "votr-celerybeat-schedule"),
         timezone="UTC",
         enable_utc=True,

@@ -28,11 +28,8 @@ def check_database() -> None:
 
 
 def check_redis(url: str) -> None:
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
-        **redis_tls_options(url),
-    )
-    with client:
+    options = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+    with redis.Redis.from_url(url, **options, **redis_tls_options(url)) as client:
         client.ping()
 
 

@@ -39,11 +39,9 @@ def engine_options(database_url: str, pool_size: int) -> dict:
         "connect_args": {
             "connect_timeout": CONNECT_TIMEOUT,
             "application_name": "votr",
-            # No server-side prepared statements. psycopg prepares a query on its
-            # 5th run in a session and drops every prepared statement at each
-            # ROLLBACK, which the pool issues whenever a request returns its
-            # connection: /queries?queries=20 paid an extra PREPARE and a
-            # DEALLOCATE ALL round trip per request and never reused a plan.
+            # No server-side prepared statements: psycopg prepares on a query's 5th
+            # run and the pool's ROLLBACK on return drops them, so /queries paid a
+            # PREPARE and a DEALLOCATE ALL per request and never reused a plan.
             "prepare_threshold": None,
         },
     }
@@ -82,8 +80,7 @@ class Poll(db.Model):
     )
 
     def is_closed(self, now: datetime | None = None) -> bool:
-        # The clock decides, so a late or absent worker never lets a vote in
-        # after the closing time.
+        # The clock decides, so a late or absent worker never lets a vote in late.
         if self.closed_at is not None:
             return True
         return self.closes_at is not None and self.closes_at <= (now or utcnow())
@@ -92,9 +89,7 @@ class Poll(db.Model):
 class PollOption(db.Model):
     __tablename__ = "poll_option"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    poll_id: Mapped[int] = mapped_column(
-        ForeignKey("poll.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     text: Mapped[str] = mapped_column(String(100), nullable=False)
     votes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
