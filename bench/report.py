@@ -19,13 +19,12 @@ BUDGET = 20 - 2  # CONTRACT.md's budget: the role's 20 connections, minus releas
 ROUTE_ORDER = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
 KIND_ORDER = {"app": 0, "second": 1, "stripped": 2, "log-on": 3, "log-off": 4, "nginx": 5}
 HOW_TO_READ = (
-    "Each app runs the same code under two servers, its Procfile's and a second one, with the same "
-    "WEB_CONCURRENCY, timed in turns (A, B, A, B) on the same machine so that noise hits both alike: "
-    "**second ÷ Procfile** above 1.00 means the second server serves that route faster, and its "
-    "min–max is how far that ratio moved between the paired runs. **÷ reference** compares each "
-    "with the framework's barest configuration on the Procfile's server (TechEmpower-style, "
-    "bench/README.md): below 1.00 is what the app's own features (middleware, logs, checks) cost, "
-    "not a target to reach."
+    "Each row is one app on one route under its Procfile's server and a second server, same code and "
+    "WEB_CONCURRENCY, timed in turns (A, B, A, B) so that machine noise hits both alike; **faster** names "
+    "the quicker server and by how much (the median of the paired ratios, min–max across repeats). "
+    "**÷ reference** compares each with its framework's barest setup on the Procfile's server "
+    "(TechEmpower-style, see bench/README.md): below 1.00 is what the app's own features "
+    "cost, information rather than a target."
 )
 
 
@@ -104,7 +103,7 @@ def comparisons(results: dict) -> list[dict]:
 def server_table(results: dict) -> str:
     top = top_level(results)
     head = ["app", "route", f"Procfile server req/s c={top}", f"second server req/s c={top}",
-            "second ÷ Procfile", "Procfile ÷ reference", "second ÷ reference"]
+            "faster", "second ÷ Procfile", "Procfile ÷ reference", "second ÷ reference"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     targets = results["targets"]
     for c in comparisons(results):
@@ -119,10 +118,22 @@ def server_table(results: dict) -> str:
             second_cell = f"{second_name}: {fmt_spread(c['second_rps'])}" if c["second"] else "-"
         lines.append("| " + " | ".join([
             first_name if c["route"] == _routes(results)[0] else "", f"`{c['route']}`",
-            fmt_spread(c["procfile_rps"]), second_cell, fmt_ratio(c["second_vs_procfile"]),
+            fmt_spread(c["procfile_rps"]), second_cell,
+            faster(c["second_vs_procfile"], _server_name(targets[c["procfile"]]), second_name),
+            fmt_ratio(c["second_vs_procfile"]),
             fmt_ratio(c["procfile_vs_reference"]), fmt_ratio(c["second_vs_reference"]),
         ]) + " |")
     return "\n".join(lines)
+
+
+def faster(ratio: dict | None, first: str, second: str) -> str:
+    """'uWSGI ×1.32': the quicker server by the paired median; 'tie' inside 3 %."""
+    if not ratio or ratio["median"] is None:
+        return "-"
+    value = ratio["median"]
+    if abs(value - 1) < 0.03:
+        return "tie"
+    return f"{second} ×{value:.2f}" if value > 1 else f"{first} ×{1 / value:.2f}"
 
 
 def _server_name(info: dict) -> str:
@@ -205,6 +216,12 @@ def websocket_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def shutdown_text(info: dict) -> str:
+    if info.get("shutdown_seconds") is not None:
+        return f"{info['shutdown_seconds']:.2f}"
+    return "still running at 30 s: SIGKILL" if info.get("shutdown_error") else "-"
+
+
 def process_table(results: dict) -> str:
     head = ["target", "command", "boot s", "shutdown s", "peak RSS MB (process group)", "versions"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -219,7 +236,7 @@ def process_table(results: dict) -> str:
         lines.append("| " + " | ".join([
             name, f"`{command}`",
             f"{info['boot_seconds']:.2f}" if info.get("boot_seconds") is not None else "did not boot",
-            f"{info['shutdown_seconds']:.2f}" if info.get("shutdown_seconds") is not None else "-",
+            shutdown_text(info),
             f"{info['peak_rss_mb']:.0f}" if info.get("peak_rss_mb") else "-",
             vers,
         ]) + " |")
@@ -229,6 +246,8 @@ def process_table(results: dict) -> str:
 def problems(results: dict) -> list[str]:
     out = []
     for name, info in results["targets"].items():
+        if info.get("shutdown_error"):
+            out.append(f"{name}: still running 30 s after SIGTERM (killed)")
         for route, reason in (info.get("wrong_answers") or {}).items():
             out.append(f"{name} {route}: wrong answer, not timed ({reason[:160]})")
     top = top_level(results)
@@ -296,7 +315,13 @@ def charts(results: dict, out: Path) -> list[Path]:
             if xs:
                 ax.bar(xs, ys, 0.27, yerr=[lo, hi], color=color, label=label, capsize=2, hatch=hatch,
                        edgecolor="white")
-        ax.set_xticks(range(len(names)), names)
+        labels = []
+        for app in names:
+            second = next(iter(targets_of(results, app, "second")), None)
+            servers = _server_name(results["targets"][app]) + (
+                f" | {results['targets'][second].get('server')}" if second else "")
+            labels.append(f"{app}\n{servers}")
+        ax.set_xticks(range(len(names)), labels, fontsize=7)
         ax.set_ylabel(f"req/s at {top} connections")
         ax.set_title(f"{route}: median of the repeats, whiskers min–max", fontsize=10)
         ax.legend(fontsize=7, frameon=False)
