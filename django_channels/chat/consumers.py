@@ -3,9 +3,10 @@
 import json
 import logging
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from chatsite.db import DatabaseUnavailable, run_db
 from django.conf import settings
+from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from chat.models import Message
@@ -53,11 +54,13 @@ def parse_frame(text_data):
     return author.strip() or "anonymous", text
 
 
+@database_sync_to_async
 def recent_messages(room):
     newest = Message.objects.filter(room=room).order_by("-id")[: settings.CHAT_HISTORY_LENGTH]
     return [message.as_json() for message in reversed(newest)]
 
 
+@database_sync_to_async
 def save_message(room, author, text):
     return Message.objects.create(room=room, author=author, text=text).as_json()
 
@@ -74,9 +77,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         try:
-            history = await run_db(recent_messages, self.room_name)
-        except DatabaseUnavailable as exc:
-            await self.send_error(f"history unavailable: database unavailable: {exc}")
+            history = await recent_messages(self.room_name)
+        except DatabaseError as exc:
+            logger.warning("history unavailable: %s", exc)
+            await self.send_error("history unavailable: the database is unavailable")
         else:
             await self.send_json({"type": "history", "room": self.room_name, "messages": history})
 
@@ -93,9 +97,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error(str(exc))
             return
         try:
-            message = await run_db(save_message, self.room_name, author, text)
-        except DatabaseUnavailable as exc:
-            await self.send_error(f"message not saved: database unavailable: {exc}")
+            message = await save_message(self.room_name, author, text)
+        except DatabaseError as exc:
+            logger.warning("message not saved: %s", exc)
+            await self.send_error("message not saved: the database is unavailable")
             return
         try:
             await self.channel_layer.group_send(

@@ -1,33 +1,40 @@
 """Who the client is, as seen behind exactly one trusted proxy (Heroku's router).
 
-The router appends the address it saw to X-Forwarded-For, so only the rightmost entry is
-trustworthy; everything left of it is whatever the client claimed. Daphne's
---proxy-headers takes the leftmost entry, which any client can forge, so this app does not
-use it and reads the raw headers here, in one place.
+The router appends what it saw to X-Forwarded-For and X-Forwarded-Proto, so only the
+rightmost entry is trustworthy; everything left of it is whatever the client claimed.
+Daphne's --proxy-headers and Django's SECURE_PROXY_SSL_HEADER read the leftmost entry,
+which any client can forge, so this app does not use the first and feeds the second the
+rightmost value (the middleware below).
 """
 
 import ipaddress
 
 
-def unmapped(address):
-    """'::ffff:127.0.0.1' -> '127.0.0.1': an IPv4 client of the dual-stack [::] socket."""
-    try:
-        mapped = ipaddress.IPv6Address(address).ipv4_mapped
-    except ValueError:
-        return address
-    return str(mapped) if mapped else address
-
-
 def rightmost(header_value):
-    entries = [entry.strip() for entry in header_value.split(",")]
-    return entries[-1] if entries else ""
+    return header_value.rsplit(",", 1)[-1].strip()
 
 
 def client_ip(request):
-    forwarded_for = rightmost(request.META.get("HTTP_X_FORWARDED_FOR", ""))
-    return unmapped(forwarded_for or request.META.get("REMOTE_ADDR", ""))
+    """The rightmost X-Forwarded-For entry; the peer if it is missing, empty or not an IP."""
+    for candidate in (rightmost(request.META.get("HTTP_X_FORWARDED_FOR", "")), request.META.get("REMOTE_ADDR", "")):
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        # '::ffff:127.0.0.1' is an IPv4 client of the dual-stack [::] socket.
+        mapped = getattr(address, "ipv4_mapped", None)
+        return str(mapped or address)
+    return ""
 
 
-def client_scheme(request):
-    proto = rightmost(request.META.get("HTTP_X_FORWARDED_PROTO", "")).lower()
-    return "https" if proto == "https" else "http"
+class RightmostForwardedProtoMiddleware:
+    """Keep only the router's X-Forwarded-Proto value, for SECURE_PROXY_SSL_HEADER and /whoami."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_X_FORWARDED_PROTO" in request.META:
+            proto = rightmost(request.META["HTTP_X_FORWARDED_PROTO"]).lower()
+            request.META["HTTP_X_FORWARDED_PROTO"] = "https" if proto == "https" else "http"
+        return self.get_response(request)

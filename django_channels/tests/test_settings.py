@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 APP_DIR = Path(__file__).resolve().parent.parent
 PLATFORM_VARIABLES = (
     "DYNO", "CI", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
     "DATABASE_CONNECTION_LIMIT", "DATABASE_POOL_SIZE", "SECURE_SSL_REDIRECT",
-    "CSRF_TRUSTED_ORIGINS", "SECURE_HSTS_SECONDS",
+    "CSRF_TRUSTED_ORIGINS", "SECURE_HSTS_SECONDS", "WEB_CONCURRENCY",
 )
 PRODUCTION = {
     "DYNO": "web.1",
@@ -92,9 +94,11 @@ def test_production_database_pool_fits_the_connection_budget():
     db = values["db"]
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert db["CONN_MAX_AGE"] == 0
-    assert db["OPTIONS"]["connect_timeout"] == 1
+    assert db["OPTIONS"]["connect_timeout"] == 2  # libpq's floor
     pool = db["OPTIONS"]["pool"]
-    assert pool["max_size"] == 18 and pool["min_size"] == 0 and pool["timeout"] <= 1
+    # A dead database answers 503 within the contract's 5 s: connect attempts give up
+    # after 2 s, a request waits for a pooled connection at most 3 s.
+    assert pool["max_size"] == 18 and pool["min_size"] == 0 and pool["timeout"] <= 4
     assert values["ssl_redirect"] is True
     assert values["hosts"] == ["myapp.herokuapp.com"]
 
@@ -107,3 +111,32 @@ def test_rediss_skips_certificate_verification_and_redis_does_not():
     ]
     plain = settings_json(REDIS_URL="redis://127.0.0.1:6379/3")["layers"]["default"]
     assert plain["CONFIG"]["hosts"] == [{"address": "redis://127.0.0.1:6379/3", "socket_timeout": 10}]
+
+
+@pytest.mark.parametrize("web_concurrency", ["1", "2", "4", "8", "17"])
+def test_budget_holds_for_any_web_concurrency(web_concurrency):
+    """Daphne is one process per dyno whatever the buildpack sets WEB_CONCURRENCY to."""
+    values = settings_json(
+        **PRODUCTION, DATABASE_URL="postgres://u:p@db.example:5432/d", WEB_CONCURRENCY=web_concurrency
+    )
+    assert values["db"]["OPTIONS"]["pool"]["max_size"] + 2 <= 20
+
+
+@pytest.mark.parametrize("limit, pool_size", [("2", ""), ("20", "19"), ("20", "0")])
+def test_a_pool_that_cannot_fit_the_plan_refuses_to_start_with_one_line(limit, pool_size):
+    result = run(["-c", "import chatsite.settings"], DATABASE_CONNECTION_LIMIT=limit, DATABASE_POOL_SIZE=pool_size)
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("DATABASE_POOL_SIZE=")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_host_logs_one_line_not_a_traceback():
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "print(Client(HTTP_HOST='evil.example').get('/json').status_code)"
+    )
+    result = run(["-c", code], **PRODUCTION, SECURE_SSL_REDIRECT="false")
+    assert result.stdout.strip().splitlines()[-1] == "400"
+    logged = [line for line in result.stdout.splitlines() if "DisallowedHost" in line]
+    assert len(logged) == 1, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
