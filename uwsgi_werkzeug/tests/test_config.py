@@ -101,6 +101,7 @@ def test_uwsgi_ini_keeps_the_production_settings():
     assert "http-socket" not in options
     assert int(options["listen"][0]) >= 1024
     assert options["http-keepalive"] == ["1"]
+    assert options["http-var"] == ["SERVER_PROTOCOL=HTTP/1.1"]  # unbit/uwsgi#1845
     assert "post-buffering" not in options  # it would hold a worker thread per slow upload
     for flag in ["strict", "need-app", "master", "lazy-apps", "die-on-term", "memory-report", "log-master"]:
         assert options[flag] == ["true"], flag

@@ -111,6 +111,15 @@ def test_keeps_the_connection_alive(server):
     connection.close()
 
 
+def test_the_status_line_is_never_the_clients_protocol_token(server):
+    port, _, _ = server
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(f"GET /js on HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        answer = conn.recv(65536)
+    # uwsgi.ini's http-var = SERVER_PROTOCOL=HTTP/1.1 (unbit/uwsgi#1845).
+    assert answer.startswith(b"HTTP/1.1 404 ")
+
+
 @pytest.mark.parametrize("request_line", [b"GET", b"GARBAGE", b"GET /json"])
 def test_a_malformed_request_line_gets_no_500(server, request_line):
     port, _, log_path = server

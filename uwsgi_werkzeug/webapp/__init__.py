@@ -72,16 +72,13 @@ def client_address(request: Request) -> str:
     return request.remote_addr or ""
 
 
-def protocol_error(request: Request) -> str | None:
-    """What uWSGI's router passes on and leaves to the application: the protocol token
-    (it echoes it into the status line, unbit/uwsgi#1845, so nothing else is served) and
-    RFC 9112's one Host header per HTTP/1.1 request (uWSGI joins repeated ones with ",")."""
-    protocol = request.environ.get("SERVER_PROTOCOL")
-    if protocol not in ("HTTP/1.0", "HTTP/1.1"):
-        return "unsupported protocol"
+def host_error(request: Request) -> str | None:
+    """RFC 9112 3.2: one Host header per request; uWSGI passes them all on (repeated ones
+    joined with ",") and leaves the decision to the application. Every request counts as
+    HTTP/1.1 here (uwsgi.ini, http-var), and Heroku's router always sends a Host."""
     host = request.headers.get("Host", "")
-    if "," in host or (protocol == "HTTP/1.1" and not host.strip()):
-        return "HTTP/1.1 needs exactly one Host header"
+    if not host.strip() or "," in host:
+        return "exactly one Host header is required"
     return None
 
 
@@ -148,7 +145,7 @@ class WebApp:
     # Dispatch.
 
     def dispatch(self, request: Request) -> Response:
-        if message := protocol_error(request):
+        if message := host_error(request):
             return json_response({"error": message}, 400)
         try:
             # Werkzeug compares a declared body with request.max_content_length when the
