@@ -324,7 +324,8 @@ def charts(results: dict, out: Path) -> list[Path]:
         ax.set_xticks(range(len(names)), labels, fontsize=7)
         ax.set_ylabel(f"req/s at {top} connections")
         ax.set_title(f"{route}: median of the repeats, whiskers min–max", fontsize=10)
-        ax.legend(fontsize=7, frameon=False)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, frameon=False)
         ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
         path = out / fname
