@@ -1,14 +1,9 @@
 """Daphne's own command line, with a SIGTERM that lets HTTP requests in flight finish.
 
-    python -m daphne_drain <the usual daphne arguments>
-
-Plain Daphne hands SIGTERM to Twisted, which stops the reactor at once, and Daphne then
-cancels every application still running: a request waiting on the database gets no
-answer. Heroku sends SIGTERM on every deploy, restart and daily cycle, and SIGKILL 30 s
-later. Daphne has no option for this yet: https://github.com/django/daphne/issues/177
-(tests/test_drain.py fails when plain Daphne starts answering requests in flight at
-SIGTERM, and then this module should go). Public APIs only: Daphne's CLI and Server
-attributes, Twisted's reactor calls, asyncio's signal handlers.
+Plain Daphne lets Twisted stop at once on SIGTERM and cancels every request still running:
+they get no answer. Heroku sends SIGTERM on every deploy, restart and daily cycle (SIGKILL
+30 s later). Upstream: https://github.com/django/daphne/issues/177. tests/test_drain.py
+fails once plain Daphne answers them itself; then delete this module. Public APIs only.
 """
 
 import asyncio
@@ -31,7 +26,7 @@ def requests_in_flight(server):
     """HTTP requests not answered yet, or answered while Django is still finishing them."""
     pending = []
     for protocol, details in list(server.connections.items()):
-        application = details.get("application_instance")
+        application = details.get("application_instance")  # Daphne deletes it once finished
         unfinished = "disconnected" not in details or (application is not None and not application.done())
         if isinstance(protocol, WebRequest) and unfinished:
             pending.append(protocol)
@@ -48,23 +43,18 @@ def stop_when_idle(server, deadline):
     server.stop()
 
 
-def drain(server):
-    logger.info("SIGTERM: waiting for %d request(s) in flight, up to %d s", len(requests_in_flight(server)), DRAIN_SECONDS)
-    stop_when_idle(server, time.monotonic() + DRAIN_SECONDS)
-
-
 def take_over_signals(cli):
-    # Runs once the reactor is up, after Twisted installed its own handlers (which stop it).
-    loop = asyncio.get_event_loop()
+    """Runs once the reactor is up, after Twisted installed its own handlers (which stop it)."""
+
+    def drain():
+        logger.info("SIGTERM: draining %d request(s) in flight, up to %d s", len(requests_in_flight(cli.server)), DRAIN_SECONDS)
+        stop_when_idle(cli.server, time.monotonic() + DRAIN_SECONDS)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, drain, cli.server)
-
-
-def main(argv):
-    cli = CommandLineInterface()
-    reactor.callWhenRunning(take_over_signals, cli)
-    cli.run(argv)
+        asyncio.get_event_loop().add_signal_handler(signum, drain)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    cli = CommandLineInterface()
+    reactor.callWhenRunning(take_over_signals, cli)
+    cli.run(sys.argv[1:])

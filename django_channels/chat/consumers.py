@@ -5,7 +5,6 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
@@ -13,6 +12,8 @@ from chat.models import Message
 
 logger = logging.getLogger(__name__)
 
+MESSAGE_MAX_LENGTH = 1000
+HISTORY_LENGTH = 50  # the newest messages a joining client gets
 AUTHOR_MAX_LENGTH = Message._meta.get_field("author").max_length
 # What the channel layer raises when Redis is down or unreachable.
 LAYER_ERRORS = (RedisError, OSError)
@@ -35,11 +36,9 @@ def parse_frame(text_data):
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadFrame('"text" is missing or empty')
-    if len(text) > settings.CHAT_MESSAGE_MAX_LENGTH:
-        raise BadFrame(f'"text" is longer than {settings.CHAT_MESSAGE_MAX_LENGTH} characters')
-    author = payload.get("author")
-    if author is None:
-        author = ""
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise BadFrame(f'"text" is longer than {MESSAGE_MAX_LENGTH} characters')
+    author = "" if payload.get("author") is None else payload["author"]
     if not isinstance(author, str) or len(author) > AUTHOR_MAX_LENGTH:
         raise BadFrame(f'"author" must be a string of at most {AUTHOR_MAX_LENGTH} characters')
     for value in (text, author):
@@ -56,7 +55,7 @@ def parse_frame(text_data):
 
 @database_sync_to_async
 def recent_messages(room):
-    newest = Message.objects.filter(room=room).order_by("-id")[: settings.CHAT_HISTORY_LENGTH]
+    newest = Message.objects.filter(room=room).order_by("-id")[:HISTORY_LENGTH]
     return [message.as_json() for message in reversed(newest)]
 
 

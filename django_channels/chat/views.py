@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count, Max
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from chat.consumers import MESSAGE_MAX_LENGTH
 from chat.models import Message
 
 LOBBY_ROOMS = 20
@@ -24,4 +24,4 @@ def lobby(request):
 
 @require_safe
 def room(request, room_name):
-    return render(request, "chat/room.html", {"room_name": room_name, "max_length": settings.CHAT_MESSAGE_MAX_LENGTH})
+    return render(request, "chat/room.html", {"room_name": room_name, "max_length": MESSAGE_MAX_LENGTH})

@@ -1,10 +1,9 @@
-"""Who the client is, as seen behind exactly one trusted proxy (Heroku's router).
+"""Who the client is, behind exactly one trusted proxy (Heroku's router).
 
-The router appends what it saw to X-Forwarded-For and X-Forwarded-Proto, so only the
-rightmost entry is trustworthy; everything left of it is whatever the client claimed.
-Daphne's --proxy-headers and Django's SECURE_PROXY_SSL_HEADER read the leftmost entry,
-which any client can forge, so this app does not use the first and feeds the second the
-rightmost value (the middleware below).
+The router appends to X-Forwarded-For and X-Forwarded-Proto, so only the rightmost entry
+is trustworthy; Daphne's --proxy-headers and Django's SECURE_PROXY_SSL_HEADER read the
+leftmost, which a client can forge. So Daphne runs without the first, and the second gets
+the rightmost value from the middleware below.
 """
 
 import ipaddress

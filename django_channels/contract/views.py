@@ -20,34 +20,24 @@ WORLD_ROWS = 10000
 MAX_QUERIES = 500
 
 
-def json_error(status, message):
-    return JsonResponse({"error": message}, status=status)
-
-
 def short_reason(exc):
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def contract_route(view):
     """GET and HEAD only (405 with Allow and a message); 503 when the database fails.
-
-    csrf_exempt: these views change nothing a browser could be tricked into changing, and
-    without it a POST would meet the CSRF 403 before the 405.
-    """
+    csrf_exempt: these views change nothing, and a POST should meet the 405, not a CSRF 403."""
 
     @csrf_exempt
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
-            response = json_error(405, f"method {request.method} not allowed")
-            response["Allow"] = "GET, HEAD"
-            return response
+            return JsonResponse({"error": f"method {request.method} not allowed"}, status=405, headers={"Allow": "GET, HEAD"})
         try:
             return view(request, *args, **kwargs)
         except DatabaseError as exc:  # refused, reset, hung (psycopg_pool's PoolTimeout)
             logger.warning("database unavailable: %s", short_reason(exc))
-            return json_error(503, f"database unavailable: {short_reason(exc)}")
+            return JsonResponse({"error": f"database unavailable: {short_reason(exc)}"}, status=503)
 
     return wrapper
 
@@ -124,8 +114,7 @@ def fortunes(request):
 
 def check_database():
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        connection.ensure_connection()  # the pool checks a connection before handing it out
     except DatabaseError as exc:
         return f"database unavailable: {short_reason(exc)}"
     return "ok"
@@ -136,13 +125,11 @@ def check_redis():
         return "not configured"
     # Same TLS rule as the channel layer (settings.py); 1 s to connect and to answer.
     tls = {"ssl_cert_reqs": None} if settings.REDIS_URL.startswith("rediss://") else {}
-    client = redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1, **tls)
     try:
-        client.ping()
+        with redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1, **tls) as client:
+            client.ping()
     except (redis.RedisError, OSError) as exc:
-        return f"redis unavailable: {str(exc).strip() or type(exc).__name__}"
-    finally:
-        client.close()
+        return f"redis unavailable: {short_reason(exc)}"
     return "ok"
 
 

@@ -28,7 +28,7 @@ from harness.browser import browser
 
 pytestmark = pytest.mark.only_app("django_channels")
 
-MAX_TEXT = 1000  # settings.CHAT_MESSAGE_MAX_LENGTH
+MAX_TEXT = 1000  # chat.consumers.MESSAGE_MAX_LENGTH
 
 
 def join(sockets: ExitStack, process, room: str):
