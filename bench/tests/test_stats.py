@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from bench import cli, servers, stats, websocket
+from bench import cli, report, servers, stats, websocket
 from bench.procs import parse_pgrp
 
 WRK_OUT = """Running 2s test @ http://127.0.0.1:1234/json
@@ -100,3 +102,67 @@ def test_default_run_is_planned_under_15_minutes():
     assert cli.plan_seconds(args, apps=4, chat=True) < 15 * 60
     smoke = cli.parse_args(["--smoke"])
     assert cli.plan_seconds(smoke, apps=4, chat=True) < 5 * 60  # boots and stops dominate it
+
+
+def test_boot_failure_and_shutdown_in_one_line():
+    text = "sanic_app web exited 1 before binding PORT:\nTraceback (most recent call last):\n  File x\nImportError: no"
+    assert cli.first_and_last_line(text) == "sanic_app web exited 1 before binding PORT: ... ImportError: no"
+    assert cli.first_and_last_line("") == "no output"
+    assert report.shutdown_text({"shutdown_seconds": 2.5}) == "2.50"
+    assert report.shutdown_text({"shutdown_error": "killed"}) == "still running at 30 s: SIGKILL"
+
+
+def results_of(runs, websocket=()):
+    return {
+        "date": "2026-01-01T00:00:00+00:00", "total_seconds": 1.0,
+        "machine": {"cpus": 2, "cpu_model": "x", "os": "Linux", "wrk": "wrk 4"},
+        "settings": {"connections": [256], "duration": 2, "warmup": 1, "repeats": 2, "wrk_threads": 1, "workers": 2,
+                     "ws_rate": 0.5, "ws_seconds": 10},
+        "targets": {"a": {"kind": "app", "app": "a", "boot_seconds": 1.0, "command": "uwsgi uwsgi.ini"},
+                    "a @ gunicorn": {"kind": "second", "app": "a", "server": "gunicorn", "boot_seconds": 1.0,
+                                     "command": "gunicorn x"},
+                    "stripped-a": {"kind": "stripped", "app": "a", "boot_seconds": 1.0, "command": "uwsgi s.ini"},
+                    "a log on": {"kind": "log-on", "app": "a", "switch": "X=1 / X=0", "command": "uwsgi uwsgi.ini"},
+                    "a log off": {"kind": "log-off", "app": "a", "switch": "X=1 / X=0", "command": "uwsgi uwsgi.ini"}},
+        "skipped": [], "runs": runs, "summary": stats.aggregate(runs), "websocket": list(websocket),
+    }
+
+
+def test_server_table_access_log_websocket_and_readme(tmp_path):
+    runs = []
+    for k in range(2):
+        for route in ("/json", "/db"):
+            runs += [dict(run("a", route, 256, 100, conns=19), repeat=k),
+                     dict(run("a @ gunicorn", route, 256, 150, kind="second"), repeat=k),
+                     dict(run("stripped-a", route, 256, 200, kind="stripped"), repeat=k)]
+        runs += [dict(run("a log on", "/json", 256, 60, kind="log-on"), repeat=k),
+                 dict(run("a log off", "/json", 256, 100, kind="log-off"), repeat=k)]
+    chat = {"server": "Daphne (Procfile)", "clients": 50, "connected": 50, "sent": 500, "expected": 5000,
+            "delivered": 4990, "lost": 10, "delivered_per_s": 499.0, "p50_ms": 3.0, "p99_ms": 40.0,
+            "error_frames": 0, "peak_rss_mb": 120.0}
+    results = results_of(runs, [chat])
+    rows = {(c["app"], c["route"]): c for c in report.comparisons(results)}
+    assert rows[("a", "/json")]["second_vs_procfile"]["median"] == 1.5
+    assert rows[("a", "/json")]["procfile_vs_reference"]["median"] == 0.5
+    text = report.markdown(results)
+    assert ("| a (uWSGI) | `/json` | 100 (100–100) | gunicorn: 150 (150–150) | gunicorn ×1.50 | 1.50 (1.50–1.50) "
+            "| 0.50 (0.50–0.50) | 0.75 (0.75–0.75) |") in text
+    assert "| a | X=1 / X=0 | 60.0 (60.0–60.0) | 100 (100–100) | 40% (40%–40%) |" in text
+    assert "| Daphne (Procfile) | 50 | 50 | 500 | 499 |" in text
+    assert "19 (over 18)" in text  # the connection budget, reported
+    assert "websocket Daphne (Procfile) 50 clients: 10 lost" in text
+    assert "✅" not in text and "❌" not in text  # information, not verdicts
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n")
+    report.update_readme(results, readme)
+    report.update_readme(results, readme)  # idempotent: one section between the markers
+    body = readme.read_text()
+    assert body.count(report.START) == 1 and body.count("## Comparison") == 1
+    json.dumps(results)  # serialisable
+
+
+def test_faster_names_the_quicker_server():
+    assert report.faster({"median": 0.5}, "Daphne", "uvicorn") == "Daphne ×2.00"
+    assert report.faster({"median": 1.25}, "Daphne", "uvicorn") == "uvicorn ×1.25"
+    assert report.faster({"median": 1.01}, "Daphne", "uvicorn") == "tie"
+    assert report.faster(None, "Daphne", "uvicorn") == "-"
