@@ -1,15 +1,9 @@
-"""The job: a poll closes at its closing time.
+"""The job: a poll closes at its closing time (a Celery task with that ETA).
 
-With REDIS_URL the web process queues a Celery task with the closing time as its
-ETA, and the `worker:` process runs it. Heroku sends SIGTERM to every process;
-the job survives that because the message leaves Redis only after it ran
-(acks_late: a warm shutdown puts reserved messages back), Redis never re-delivers
-it while a live worker holds it (visibility_timeout), and a sweep every 30 s and
-at each worker start closes whatever a killed worker or a flushed Redis lost.
-Closing is idempotent (WHERE closed_at IS NULL), so doing it twice changes nothing.
-
-Without REDIS_URL the web process closes the poll on a timer thread, so the app
-runs with no services. Votes never depend on the job: the clock refuses them.
+It survives Heroku's SIGTERM to every process: the message leaves Redis only after
+the job ran (acks_late; a warm shutdown puts it back), and a sweep every 30 s and at
+each worker start closes what a killed worker lost. Closing is idempotent. Without
+REDIS_URL the web process closes polls on a timer thread, so it runs with no services.
 """
 
 import logging
@@ -27,7 +21,6 @@ from sqlalchemy import update
 from .config import WORKER_CONCURRENCY
 from .models import Poll, db, utcnow
 
-# The longest a poll may stay open.
 MAX_POLL_DURATION = timedelta(days=7)
 # How late a poll closes at worst when its ETA message was lost with a killed worker.
 SWEEP_SECONDS = 30.0
@@ -110,18 +103,14 @@ def init_celery(app: Flask) -> Celery:
         # memory:// lets the worker start (and sweep) without Redis in development.
         broker_url=redis_url or "memory://",
         broker_use_ssl=(redis_url and redis_tls_options(redis_url)) or None,
-        broker_connection_retry_on_startup=True,
-        broker_connection_timeout=1,
+        broker_connection_retry_on_startup=True, broker_connection_timeout=1,
         # visibility_timeout longer than any ETA: Redis must not re-deliver a message
         # that a live worker holds until the poll's closing time.
         broker_transport_options={"visibility_timeout": int((MAX_POLL_DURATION + timedelta(hours=1)).total_seconds()),
                                   "socket_connect_timeout": 1, "socket_timeout": 5},
         # A publish from a web request gives up within about a second when Redis is down.
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_ignore_result=True,
-        worker_prefetch_multiplier=1,
+        task_acks_late=True, task_reject_on_worker_lost=True, task_ignore_result=True, worker_prefetch_multiplier=1,
         # Threads, not prefork: one process, so Heroku's SIGTERM reaches exactly the
         # process that restores unacked messages, and the database connections are
         # exactly WORKER_CONCURRENCY (config.py).
@@ -130,8 +119,7 @@ def init_celery(app: Flask) -> Celery:
         beat_schedule={"close-due-polls": {"task": "votr.close_due_polls", "schedule": SWEEP_SECONDS}},
         # The dyno's file system is ephemeral; beat only needs the file while it runs.
         beat_schedule_filename=str(Path(tempfile.gettempdir()) / "votr-celerybeat-schedule"),
-        timezone="UTC",
-        enable_utc=True,
+        timezone="UTC", enable_utc=True,
     )
     celery.set_default()
     app.extensions["celery"] = celery

@@ -1,9 +1,5 @@
-"""All configuration, read from the environment in one place.
-
-Development needs nothing set: SQLite in the instance folder, jobs in-process, a
-random SECRET_KEY per boot. Production (``DYNO`` set and ``CI`` unset, as in
-heroku/python-getting-started) refuses to start without SECRET_KEY.
-"""
+"""All configuration, from the environment. Development needs nothing set; production
+(``DYNO`` set and ``CI`` unset, as in heroku/python-getting-started) needs SECRET_KEY."""
 
 import os
 import secrets
@@ -12,16 +8,13 @@ from dataclasses import dataclass
 
 # Heroku's smallest Postgres plans allow 20 connections.
 DEFAULT_CONNECTION_LIMIT = 20
-# Outside the web processes: the release phase (`flask db upgrade`, which may run
-# while web is up) and one `heroku pg:psql` session.
+# The release phase (which may run while web is up) and one `heroku pg:psql`.
 RELEASE_AND_PSQL_CONNECTIONS = 2
-# The Celery worker's job threads, one connection each. One is plenty for
-# closing polls and leaves a connection per web process even at the buildpack's
-# largest WEB_CONCURRENCY, 17 (Performance-L): 17 + 1 + 2 = 20.
+# The Celery worker's job threads, a connection each. One leaves a connection per web
+# process even at the buildpack's largest WEB_CONCURRENCY, 17: 17 + 1 + 2 = 20.
 WORKER_CONCURRENCY = 1
-# Production answers only these Host names unless TRUSTED_HOSTS says otherwise:
-# <app>.herokuapp.com (a leading dot matches subdomains) and loopback, for a
-# probe from inside the dyno. (Werkzeug cannot match a bracketed IPv6 literal.)
+# Production's Host names unless TRUSTED_HOSTS is set: <app>.herokuapp.com (a leading
+# dot matches subdomains) and loopback, for a probe from inside the dyno.
 DEFAULT_TRUSTED_HOSTS = [".herokuapp.com", "localhost", "127.0.0.1"]
 
 

@@ -1,8 +1,5 @@
-"""GET /health: the database, then Redis, each bounded by its client's own timeouts.
-
-Worst case, both hung: libpq's connect_timeout (2 s) + Redis' socket timeouts
-(2 x 0.5 s) = 3 s, inside the contract's 5 s and the router's 30 s.
-"""
+"""GET /health: the database, then Redis, each bounded by its client's own timeouts:
+both hung, 2 s (libpq's connect_timeout) + 2 x 0.5 s = 3 s, inside the contract's 5 s."""
 
 import redis
 from flask import Blueprint, current_app, jsonify

@@ -1,5 +1,4 @@
-"""The SQLAlchemy handle with its pool, and the tables: the contract's world and
-fortune, and votr's polls with their options."""
+"""Flask-SQLAlchemy with its pool options, and the tables."""
 
 from datetime import UTC, datetime
 
@@ -52,7 +51,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class World(db.Model):
+class World(db.Model):  # the contract's tables: world and fortune
     __tablename__ = "world"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     randomnumber: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -1,8 +1,4 @@
-"""votr's JSON API: create, list, show, vote, results.
-
-Everything a client sends is validated before anything is written, and each
-write is one transaction, so bad input leaves nothing behind.
-"""
+"""votr's JSON API. Input is validated before anything is written, in one transaction."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -14,11 +14,7 @@ def trust_one_proxy(app: Flask) -> None:
 
 
 def client_address() -> str:
-    """The rightmost X-Forwarded-For entry (the address Heroku's router saw).
-
-    Without the header, or when that entry is empty or not an address, the peer.
-    IPv4 on the dual-stack socket (::ffff:a.b.c.d) is shown as IPv4.
-    """
+    """The rightmost X-Forwarded-For entry (what the router saw), else the peer; IPv4 as IPv4."""
     rightmost = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
     for candidate in (rightmost, request.remote_addr or ""):
         try:
