@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from email.utils import formatdate
+from http import HTTPStatus
 
 from sanic import Request, Sanic
 from sanic.config import Config
-from sanic.exceptions import PayloadTooLarge, SanicException
-from sanic.handlers import ErrorHandler
-from sanic.logging.formatter import AutoFormatter
+from sanic.exceptions import SanicException
+from sanic.log import error_logger, logger
 from sanic.response import HTTPResponse, json
 
-from . import contract, notes
+from . import contract, db, notes
 from .config import SANIC_DEFAULTS, Settings
-from .db import Database
 from .shutdown import end_keep_alive_when_draining, install_stop_once
+from .strict_http import StrictRequest
 
 APP_NAME = "starter"
+# Error messages are for people: short, and never a copy of a huge input.
+MESSAGE_MAX = 200
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -27,70 +27,50 @@ SECURITY_HEADERS = {
 }
 
 
-class JSONErrorHandler(ErrorHandler):
-    """Every error is `{"error": "..."}` with its status: never a traceback or a debug
-    page, whatever DEBUG says (tracebacks go to the log instead)."""
-
-    def default(self, request: Request, exception: BaseException) -> HTTPResponse:
-        if isinstance(exception, SanicException):
-            # 4xx from routing and validation, 413 from the protocol, 503 from the
-            # database layer; their messages are written for clients. 405 keeps Allow.
-            if exception.status_code >= 500 and not exception.quiet:
-                self.log(request, exception)
-            return json(
-                {"error": str(exception) or "request failed"},
-                status=exception.status_code,
-                headers=dict(exception.headers or {}),
-            )
-        self.log(request, exception)
-        return json({"error": "internal server error"}, status=500)
-
-
 def create_app(settings: Settings | None = None) -> Sanic:
     settings = settings or Settings.from_env()
-    app = Sanic(APP_NAME, config=Config(defaults=SANIC_DEFAULTS), error_handler=JSONErrorHandler())
+    app = Sanic(APP_NAME, config=Config(defaults=SANIC_DEFAULTS), request_class=StrictRequest)
     app.ctx.settings = settings
-    app.ctx.db = Database(settings.database_url, settings.pool_max_size)
     app.blueprint(contract.bp)
     app.blueprint(notes.bp)
 
-    # Workers forked by web.py inherit the manager's log prefix ("Main"); Sanic names
-    # each worker in the environment before it starts ("Srv 0", "Srv 1", ...).
-    @app.before_server_start
-    async def name_worker_in_logs(app: Sanic) -> None:
-        AutoFormatter.IDENT = os.environ.get("SANIC_WORKER_IDENTIFIER") or AutoFormatter.IDENT
-
     # Runs in every worker process (not in Sanic's manager process), so each worker
-    # owns exactly one pool.
-    @app.before_server_start
-    async def open_database(app: Sanic) -> None:
-        await app.ctx.db.open()
+    # owns exactly one pool; closed after the graceful drain.
+    app.before_server_start(db.open_pool)
+    app.after_server_stop(db.close_pool)
+
+    @app.main_process_start
+    async def say_when_workers_are_clamped(app: Sanic) -> None:
+        if settings.workers < settings.web_concurrency:
+            logger.warning(
+                "WEB_CONCURRENCY=%d does not fit DATABASE_CONNECTION_LIMIT=%d: running %d workers",
+                settings.web_concurrency, settings.connection_limit, settings.workers,
+            )
 
     # Runs after Sanic has installed its own signal handlers in the worker.
     @app.after_server_start
     async def stop_once_on_signals(app: Sanic) -> None:
         install_stop_once(app, asyncio.get_running_loop())
 
-    # Runs after the graceful drain, so requests in flight keep their connections.
-    @app.after_server_stop
-    async def close_database(app: Sanic) -> None:
-        await app.ctx.db.close()
-
-    # Sanic checks the body size only when a handler reads the body, which happens
-    # after routing: a 2 MiB POST to a GET-only route would get 405 and a 404 path
-    # would get 404. This signal fires as soon as the headers are parsed, before
-    # routing, so a declared Content-Length over the limit is 413 on every route.
-    @app.signal("http.lifecycle.request")
-    async def refuse_oversized_body(request: Request) -> None:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > app.config.REQUEST_MAX_SIZE:
-            raise PayloadTooLarge("Request body exceeds the size limit")
+    # Every error is `{"error": "..."}` with its status, whatever DEBUG says: never a
+    # traceback or a debug page (tracebacks of real bugs go to the log).
+    @app.exception(Exception)
+    async def json_error(request: Request, exception: Exception) -> HTTPResponse:
+        if isinstance(exception, SanicException) and (exception.status_code < 500 or exception.quiet):
+            # 4xx from the parser, routing and validation, 503 from the database layer.
+            message, status = str(exception) or "request failed", exception.status_code
+            headers = dict(exception.headers or {})  # 405 keeps Allow
+        else:
+            error_logger.exception("%s %s failed", request.method, request.path, exc_info=exception)
+            message, status, headers = "internal server error", 500, {}
+        if len(message) > MESSAGE_MAX or not message.isprintable():
+            # Sanic's own messages quote the request (URL, method): never echo a long
+            # or binary one back; the status phrase says enough.
+            message = HTTPStatus(status).phrase
+        return json({"error": message}, status=status, headers=headers)
 
     @app.on_response
-    async def standard_headers(request: Request, response: HTTPResponse) -> None:
-        # Sanic sends neither Server nor Date by itself.
-        response.headers.setdefault("Server", "Sanic")
-        response.headers.setdefault("Date", formatdate(usegmt=True))
+    async def security_headers(request: Request, response: HTTPResponse) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         end_keep_alive_when_draining(request, response)

@@ -1,6 +1,7 @@
 """Notes: a small JSON resource to grow a real API from.
 
-POST /notes, GET /notes?limit=&offset=, GET /notes/<id>, DELETE /notes/<id>.
+POST /notes (application/json only), GET /notes?limit=&offset=, GET /notes/<id>,
+DELETE /notes/<id>; HEAD wherever GET.
 Input is validated before it reaches the database; each write is one statement, so a
 rejected or failed request leaves nothing behind.
 """
@@ -10,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.exceptions import BadRequest, NotFound
+from sanic.exceptions import BadRequest, NotFound, SanicException
 from sanic.response import HTTPResponse, empty, json
+from sanic.views import HTTPMethodView
 
-from .db import Database
+from . import db
 
 bp = Blueprint("notes", url_prefix="/notes")
 
@@ -27,10 +29,6 @@ INSERT_NOTE = "INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING id, tit
 SELECT_PAGE = "SELECT id, title, body, created_at FROM notes ORDER BY id LIMIT $1 OFFSET $2"
 SELECT_NOTE = "SELECT id, title, body, created_at FROM notes WHERE id = $1"
 DELETE_NOTE = "DELETE FROM notes WHERE id = $1 RETURNING id"
-
-
-def db(request: Request) -> Database:
-    return request.app.ctx.db
 
 
 def serialize(row: Any) -> dict[str, Any]:
@@ -62,6 +60,11 @@ def _text_field(payload: dict[str, Any], name: str, *, required: bool, max_lengt
 
 
 def validate_note(request: Request) -> tuple[str, str]:
+    # Only JSON: a cross-site HTML form can send text/plain, urlencoded or multipart
+    # bodies without asking, but application/json needs a CORS preflight, which this
+    # app never grants.
+    if request.content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise SanicException("Content-Type must be application/json", status_code=415)
     try:
         payload = request.json
     except BadRequest:
@@ -70,7 +73,8 @@ def validate_note(request: Request) -> tuple[str, str]:
         raise BadRequest("request body must be a JSON object with 'title' and optional 'body'")
     unknown = sorted(set(payload) - {"title", "body"})
     if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
+        listed = ", ".join(name[:20] for name in unknown[:3])
+        raise BadRequest(f"unknown field(s): {listed}" + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""))
     title = _text_field(payload, "title", required=True, max_length=TITLE_MAX)
     if not title.strip():
         raise BadRequest("'title' must not be blank")
@@ -93,51 +97,57 @@ def _query_int(request: Request, name: str, default: int, minimum: int, maximum:
 
 def note_id_or_404(note_id: int) -> int:
     if not 1 <= note_id <= BIGINT_MAX:
-        raise NotFound(f"note {note_id} not found")
+        raise NotFound("note not found")
     return note_id
 
 
-@bp.post("")
-async def create_note(request: Request) -> HTTPResponse:
-    title, body = validate_note(request)
-    async with db(request).connection() as conn:
-        row = await conn.fetchrow(INSERT_NOTE, title, body)
-    return json(serialize(row), status=201, headers={"Location": f"/notes/{row['id']}"})
+# Class-based views: one route per path with every method it answers, so a 405 names
+# them all in Allow (separate routes per method on one path lose it in sanic-routing).
+class Notes(HTTPMethodView):
+    async def post(self, request: Request) -> HTTPResponse:
+        title, body = validate_note(request)
+        async with db.connection(request) as conn:
+            row = await conn.fetchrow(INSERT_NOTE, title, body)
+        return json(serialize(row), status=201, headers={"Location": f"/notes/{row['id']}"})
+
+    async def get(self, request: Request) -> HTTPResponse:
+        limit = _query_int(request, "limit", DEFAULT_LIMIT, 1, LIMIT_MAX)
+        offset = _query_int(request, "offset", 0, 0, BIGINT_MAX)
+        async with db.connection(request) as conn:
+            # One row more than asked tells whether another page exists.
+            rows = await conn.fetch(SELECT_PAGE, limit + 1, offset)
+        has_more = len(rows) > limit
+        return json(
+            {
+                "notes": [serialize(row) for row in rows[:limit]],
+                "limit": limit,
+                "offset": offset,
+                "next_offset": offset + limit if has_more else None,
+            }
+        )
+
+    head = get  # Sanic sends the headers only
 
 
-@bp.get("")
-async def list_notes(request: Request) -> HTTPResponse:
-    limit = _query_int(request, "limit", DEFAULT_LIMIT, 1, LIMIT_MAX)
-    offset = _query_int(request, "offset", 0, 0, BIGINT_MAX)
-    async with db(request).connection() as conn:
-        # One row more than asked tells whether another page exists.
-        rows = await conn.fetch(SELECT_PAGE, limit + 1, offset)
-    has_more = len(rows) > limit
-    return json(
-        {
-            "notes": [serialize(row) for row in rows[:limit]],
-            "limit": limit,
-            "offset": offset,
-            "next_offset": offset + limit if has_more else None,
-        }
-    )
+class Note(HTTPMethodView):
+    async def get(self, request: Request, note_id: int) -> HTTPResponse:
+        note_id = note_id_or_404(note_id)
+        async with db.connection(request) as conn:
+            row = await conn.fetchrow(SELECT_NOTE, note_id)
+        if row is None:
+            raise NotFound("note not found")
+        return json(serialize(row))
+
+    head = get
+
+    async def delete(self, request: Request, note_id: int) -> HTTPResponse:
+        note_id = note_id_or_404(note_id)
+        async with db.connection(request) as conn:
+            deleted = await conn.fetchval(DELETE_NOTE, note_id)
+        if deleted is None:
+            raise NotFound("note not found")
+        return empty(status=204)
 
 
-@bp.get("/<note_id:int>")
-async def get_note(request: Request, note_id: int) -> HTTPResponse:
-    note_id = note_id_or_404(note_id)
-    async with db(request).connection() as conn:
-        row = await conn.fetchrow(SELECT_NOTE, note_id)
-    if row is None:
-        raise NotFound(f"note {note_id} not found")
-    return json(serialize(row))
-
-
-@bp.delete("/<note_id:int>")
-async def delete_note(request: Request, note_id: int) -> HTTPResponse:
-    note_id = note_id_or_404(note_id)
-    async with db(request).connection() as conn:
-        deleted = await conn.fetchval(DELETE_NOTE, note_id)
-    if deleted is None:
-        raise NotFound(f"note {note_id} not found")
-    return empty(status=204)
+bp.add_route(Notes.as_view(), "")
+bp.add_route(Note.as_view(), "/<note_id:int>")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -14,12 +13,11 @@ import pytest
 from sanic import Sanic
 from starter import create_app
 from starter.config import Settings
-from starter.migrations import migrate
+from migrate import migrate
 
 # Several apps with the same name are built in one test run.
 Sanic.test_mode = True
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # A server where the tests may CREATE DATABASE; the local default matches the repo's dev setup.
 ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -52,7 +50,7 @@ def database_url():
         pytest.skip(f"no PostgreSQL for database tests at TEST_DATABASE_ADMIN_URL ({exc})")
     url = _with_database(ADMIN_URL, name)
     try:
-        asyncio.run(migrate(url, MIGRATIONS_DIR))
+        migrate(url)
         yield url
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,5 +1,5 @@
 import pytest
-from starter.config import ConfigError, Settings, env_flag, pool_max_size
+from starter.config import RESERVED_CONNECTIONS, ConfigError, Settings, budget, env_flag
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", "on", " On "])
@@ -15,21 +15,34 @@ def test_debug_flag_false_otherwise(value):
 
 def test_budget_article_example():
     # 20 connections, 2 workers, 2 reserved: 9 each, 18 in all, 2 left for release + psql.
-    assert pool_max_size(20, 2) == 9
-    assert 2 * pool_max_size(20, 2) + 2 <= 20
+    assert budget(20, 2) == (2, 9)
 
 
 @pytest.mark.parametrize(
-    ("limit", "workers", "expected"), [(20, 1, 18), (20, 4, 4), (20, 8, 2), (120, 2, 59), (3, 4, 1), (2, 2, 1)]
+    ("limit", "workers", "expected"),
+    [(20, 1, (1, 18)), (20, 4, (4, 4)), (20, 8, (8, 2)), (20, 17, (17, 1)), (20, 33, (18, 1)), (120, 2, (2, 59))],
 )
 def test_budget_formula(limit, workers, expected):
-    assert pool_max_size(limit, workers) == expected
+    assert budget(limit, workers) == expected
 
 
-def test_budget_never_exceeds_limit_when_it_can_fit():
-    for limit in range(4, 200):
-        for workers in range(1, (limit - 2) + 1):
-            assert workers * pool_max_size(limit, workers) <= limit - 2
+@pytest.mark.parametrize("web_concurrency", [1, 2, 4, 8, 17, 33, 65])
+@pytest.mark.parametrize("limit", [3, 20, 120, 500])
+def test_budget_holds_for_every_web_concurrency_heroku_sets(limit, web_concurrency):
+    # Heroku's buildpack sets 2, 4, 8 or 17 (Performance-L), 33 or 65 on larger dynos.
+    workers, per_worker = budget(limit, web_concurrency)
+    assert 1 <= workers <= web_concurrency and per_worker >= 1
+    assert workers * per_worker + RESERVED_CONNECTIONS <= limit
+
+
+def test_clamped_workers_come_from_the_environment():
+    settings = Settings.from_env({"WEB_CONCURRENCY": "33", "DATABASE_CONNECTION_LIMIT": "20"})
+    assert (settings.web_concurrency, settings.workers, settings.pool_max_size) == (33, 18, 1)
+
+
+def test_a_limit_without_room_for_the_reserved_connections_is_refused():
+    with pytest.raises(ConfigError, match="DATABASE_CONNECTION_LIMIT"):
+        Settings.from_env({"DATABASE_CONNECTION_LIMIT": "2"})
 
 
 def test_defaults_are_safe():
@@ -87,7 +100,7 @@ def test_sanic_settings_for_the_router(app):
     assert config.GRACEFUL_SHUTDOWN_TIMEOUT < 30
     assert config.REQUEST_MAX_SIZE == 1024 * 1024
     assert config.PROXIES_COUNT == 1
-    assert config.ACCESS_LOG is True
+    assert config.ACCESS_LOG is False  # the router logs every request
     assert config.AUTO_RELOAD is False
 
 

@@ -1,12 +1,11 @@
 """Contract routes and migrations against a scratch PostgreSQL database."""
 
-import asyncio
 import re
 from html import unescape
 
-from starter.migrations import migrate
+from migrate import MIGRATIONS_DIR, migrate
 
-from conftest import MIGRATIONS_DIR, query
+from conftest import query
 
 
 def test_db_row(db_app):
@@ -51,10 +50,10 @@ def test_health_ok(db_app):
 
 
 def test_migrations_are_idempotent(database_url):
-    assert asyncio.run(migrate(database_url, MIGRATIONS_DIR)) == []
+    assert migrate(database_url) == []
     assert query(database_url, "SELECT count(*) FROM world")[0][0] == 10000
     assert query(database_url, "SELECT count(*) FROM fortune")[0][0] == 12
-    assert query(database_url, "SELECT count(*) FROM schema_migrations")[0][0] == len(list(MIGRATIONS_DIR.glob("*.sql")))
+    assert query(database_url, "SELECT count(*) FROM _yoyo_migration")[0][0] == len(list(MIGRATIONS_DIR.glob("*.sql")))
 
 
 def test_postgresql_scheme_is_accepted(database_url):
