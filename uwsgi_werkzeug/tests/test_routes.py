@@ -102,6 +102,13 @@ def test_anything_but_one_host_is_a_400(client, host):
     assert response.get_json() == {"error": "exactly one Host header is required"}
 
 
+@pytest.mark.parametrize("key", ["HTTP_BAD NAME", "HTTP_X_TEST "])  # `Bad Name: x`, `X-Test : x`
+def test_white_space_in_a_header_name_is_a_400(client, key):
+    response = client.get("/json", environ_overrides={key: "x"})
+    assert response.get_json() == {"error": "malformed header name"}
+    assert response.status_code == 400
+
+
 @pytest.mark.parametrize("method,path", [("POST", "/json"), ("PUT", "/nope")])
 def test_declared_body_over_one_mib_is_413_on_any_route(client, method, path):
     response = client.open(

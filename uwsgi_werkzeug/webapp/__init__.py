@@ -72,10 +72,13 @@ def client_address(request: Request) -> str:
     return request.remote_addr or ""
 
 
-def host_error(request: Request) -> str | None:
-    """RFC 9112 3.2: one Host header per request; uWSGI passes them all on (repeated ones
-    joined with ",") and leaves the decision to the application. Every request counts as
+def request_error(request: Request) -> str | None:
+    """What uWSGI's router passes on and leaves to the application (RFC 9112): a header
+    name with white space (`Bad Name:` arrives as HTTP_BAD NAME, `X-A :` as HTTP_X_A ), and
+    anything but one Host (repeated ones arrive joined with ","). Every request counts as
     HTTP/1.1 here (uwsgi.ini, http-var), and Heroku's router always sends a Host."""
+    if any(" " in key for key in request.environ if key.startswith("HTTP_")):
+        return "malformed header name"
     host = request.headers.get("Host", "")
     if not host.strip() or "," in host:
         return "exactly one Host header is required"
@@ -145,7 +148,7 @@ class WebApp:
     # Dispatch.
 
     def dispatch(self, request: Request) -> Response:
-        if message := host_error(request):
+        if message := request_error(request):
             return json_response({"error": message}, 400)
         try:
             # Werkzeug compares a declared body with request.max_content_length when the
