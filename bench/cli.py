@@ -503,6 +503,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no app folder with a Procfile web line: {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
         specs = [s for s in specs if s.name in wanted]
+    if not args.no_second:  # built (or found up to date) before the clock starts
+        for spec in specs:
+            server = servers.SECOND_SERVERS.get(spec.name)
+            if server is not None:
+                servers.ensure_venv(spec.path, server)
     started = time.monotonic()
     when = dt.datetime.now(dt.UTC)
     runner = Runner(args)

@@ -119,7 +119,7 @@ def ensure_venv(app_path: Path, server: Server, log=print) -> Path:
     # The app venv's interpreter: the Python of the app's .python-version.
     python = app_path / ".venv" / "bin" / "python"
     subprocess.run([str(python), "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-r", str(app_path / "requirements.txt"),
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-qq", "-r", str(app_path / "requirements.txt"),
                     *server.pins], check=True)
     stamp_file.write_text(stamp)
     return venv
