@@ -154,11 +154,15 @@ def check_pages(block: Block) -> None:
 def run_block(block: Block, folder: Path, env: dict[str, str], workdir: Path,
               port_limit: float = PORT_LIMIT) -> dict[str, str]:
     """Run one block as a reader would; return the environment its setup lines left."""
-    log, env_dump, setup_done = workdir / f"{block.kind}.log", workdir / f"{block.kind}.env", workdir / f"{block.kind}.done"
+    log, env_dump = workdir / f"{block.kind}.log", workdir / f"{block.kind}.env"
+    setup_done, go = workdir / f"{block.kind}.done", workdir / f"{block.kind}.go"
+    # After the setup lines the shell waits for `go`: the port is checked free again right
+    # before the server line starts, since pip install gave anyone minutes to take it.
     script = "\n".join([
         "trap 'echo \"quickstart: this line failed: $BASH_COMMAND\" >&2' ERR",
         *block.lines[:-1],
         f"env -0 > {shlex.quote(str(env_dump))}; : > {shlex.quote(str(setup_done))}",
+        f"while [ ! -e {shlex.quote(str(go))} ]; do sleep 0.1; done",
         block.lines[-1],
     ])
 
@@ -178,6 +182,8 @@ def run_block(block: Block, folder: Path, env: dict[str, str], workdir: Path,
                 assert shell.poll() is None, failure(f"a setup line exited {shell.returncode}")
                 assert time.monotonic() < deadline, failure(f"setup lines still running after {SETUP_LIMIT:.0f} s")
                 time.sleep(0.5)
+            assert not port_answers(block.port), f"port {block.port} was taken by another process during setup"
+            go.touch()
             deadline = time.monotonic() + port_limit
             while not port_answers(block.port):
                 assert shell.poll() is None, failure(f"the server line exited {shell.returncode}: {block.lines[-1]}")
