@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -23,8 +24,27 @@ ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgres://postgres@127.0
 
 
 @pytest.fixture
-def app():
-    return create_app(Settings())
+def make_app(pytestconfig):
+    """create_app(settings) for a test.
+
+    Building a Sanic config puts Sanic's own DEPRECATION_FILTER ("once", for warnings
+    raised from sanic.*) in front of pytest.ini's filters, which would turn Sanic's
+    deprecation notices about our code into mere messages; put pytest.ini's back in
+    front, in its order (the last line listed wins), for the rest of this test."""
+
+    def build(settings: Settings) -> Sanic:
+        app = create_app(settings)
+        for line in pytestconfig.getini("filterwarnings"):
+            action, message, category = (line.split(":") + ["", ""])[:3]
+            warnings.filterwarnings(action, message=message, category=DeprecationWarning if category else Warning)
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(Settings())
 
 
 def _with_database(url: str, name: str) -> str:
@@ -57,8 +77,8 @@ def database_url():
 
 
 @pytest.fixture
-def db_app(database_url):
-    return create_app(Settings(database_url=database_url))
+def db_app(make_app, database_url):
+    return make_app(Settings(database_url=database_url))
 
 
 def query(url: str, sql: str, *args):

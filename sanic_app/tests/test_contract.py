@@ -130,11 +130,10 @@ def test_database_routes_say_database_url_is_not_set(app, path):
     assert response.json == {"error": "database unavailable: DATABASE_URL is not set"}
 
 
-def test_refused_database_is_503_with_message():
-    from starter import create_app
+def test_refused_database_is_503_with_message(make_app):
     from starter.config import Settings
 
-    app = create_app(Settings(database_url="postgres://nobody@127.0.0.1:1/none"))
+    app = make_app(Settings(database_url="postgres://nobody@127.0.0.1:1/none"))
     _, response = app.test_client.get("/health")
     assert response.status == 503
     assert response.json["status"] == "error"

@@ -56,10 +56,9 @@ def test_migrations_are_idempotent(database_url):
     assert query(database_url, "SELECT count(*) FROM _yoyo_migration")[0][0] == len(list(MIGRATIONS_DIR.glob("*.sql")))
 
 
-def test_postgresql_scheme_is_accepted(database_url):
-    from starter import create_app
+def test_postgresql_scheme_is_accepted(make_app, database_url):
     from starter.config import Settings
 
-    app = create_app(Settings(database_url=database_url.replace("postgres://", "postgresql://", 1)))
+    app = make_app(Settings(database_url=database_url.replace("postgres://", "postgresql://", 1)))
     _, response = app.test_client.get("/db")
     assert response.status == 200
