@@ -7,6 +7,7 @@ bodies, smuggling attempts, and clients that send one byte every few seconds.
 from __future__ import annotations
 
 import re
+import select
 import socket
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ class Answer:
 
     @property
     def status_line(self) -> bytes:
-        return final(self.raw).split(b"\r\n", 1)[0]
+        """The final response's status line, or the last interim one when no final came."""
+        return (final(self.raw) or self.raw).split(b"\r\n", 1)[0]
 
     @property
     def responses(self) -> int:
@@ -137,3 +139,50 @@ def request(port: int, method: str, path: str, headers: dict[str, str] | None = 
     lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return exchange(port, head + body, head_only=method == "HEAD", **kwargs)
+
+
+def stream_until_answered(port: int, head: bytes, piece: bytes, limit: int, timeout: float = 10.0) -> tuple[int, Answer]:
+    """Send `head`, then `piece` after `piece` until the server answers, stops reading, or
+    `limit` bytes went out. Returns the body bytes sent before that, and the answer.
+
+    A small send buffer keeps the count close to what the server has taken in.
+    """
+    started = time.monotonic()
+    sent = 0
+    sock = connect(port, timeout)
+    with sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        sock.sendall(head)
+        sock.setblocking(False)
+        chunks: list[bytes] = []
+        closed = False
+        pending = memoryview(piece)
+        while sent < limit and time.monotonic() - started < timeout:
+            readable, writable, _ = select.select([sock], [sock], [], 0.5)
+            if readable:
+                break
+            if writable:
+                try:
+                    written = sock.send(pending)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    break
+                sent += written
+                pending = pending[written:] or memoryview(piece)
+        sock.setblocking(True)
+        sock.settimeout(max(0.5, timeout - (time.monotonic() - started)))
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+                if _parse_first(b"".join(chunks), False)[2]:
+                    break
+            else:
+                closed = True
+        except TimeoutError:
+            pass
+        except OSError:
+            closed = True
+    raw = b"".join(chunks)
+    headers, body, _ = _parse_first(raw, False)
+    return sent, Answer(raw=raw, closed=closed, seconds=time.monotonic() - started, headers=headers, body=body)

@@ -30,10 +30,11 @@ import yaml
 
 from conftest import record
 from harness.http import leaks
-from harness.raw import Answer, connect, exchange, request
+from harness.raw import Answer, connect, exchange, final, request, stream_until_answered
 
 SHORT_BODY = 4096  # an error message is a sentence, not an echo of the input
 BODY_LIMIT = 1024 * 1024
+STREAM_LIMIT = 32 * BODY_LIMIT  # what a client streams at most; the server must answer well before
 EVIL = "evil.example"
 SLOW_CLIENTS_CLAIM = "<!-- hostile: holds slow clients -->"
 LOG_TRACEBACK = ("Traceback (most recent call last)", 'File "/')
@@ -117,6 +118,8 @@ def problem_with_refusal(answer: Answer, *, json_error: bool = False, statuses: 
                          may_close: bool = False) -> str | None:
     """Why `answer` is not a clean refusal (None when it is)."""
     if answer.status == 0:
+        if answer.raw and not final(answer.raw):
+            return f"{answer.status_line.decode('latin-1')}, then no answer within {answer.seconds:.1f} s"
         if answer.raw:
             return "an answer that is not an HTTP response"
         if may_close and answer.closed:
@@ -140,7 +143,7 @@ def problem_with_refusal(answer: Answer, *, json_error: bool = False, statuses: 
 
 def problem_with_any_answer(answer: Answer) -> str | None:
     """For input a server may accept: anything but a 5xx, a leak or silence."""
-    if answer.status == 0 and answer.raw:
+    if answer.status == 0 and final(answer.raw):
         return "an answer that is not an HTTP response"
     if answer.status == 0 and not answer.closed:
         return f"no answer within {answer.seconds:.1f} s"
@@ -443,6 +446,12 @@ def test_declared_large_bodies_are_refused_without_waiting_for_them(spec, served
             body = chunk * 40 + b"%x\r\n%s\r\n0\r\n\r\n" % (len(example), example)
             answer = exchange(served.port, chunked + body, timeout=10)
             found.check(f"{route} sends 2.5 MiB chunked", answer, problem_with_refusal(answer, statuses=wanted))
+            # A chunked body has no declared size: the limit must stop the reading, not follow it.
+            sent, answer = stream_until_answered(served.port, chunked, chunk, limit=STREAM_LIMIT)
+            found.check(f"{route} streams up to {STREAM_LIMIT >> 20} MiB chunked", answer,
+                        problem_with_refusal(answer, statuses=wanted))
+            if sent > STREAM_LIMIT // 2:
+                found.fail(f"{route} streams chunked", f"{sent >> 20} MiB taken in before an answer")
 
 
 def test_huge_ids_get_a_short_error(spec, served):
