@@ -23,6 +23,8 @@ from harness.postgres import CONNECTION_LIMIT
 # Standard, Private and Performance-M sizes, 17 on Performance-L (where 17 x 1 + 2 > 20).
 WEB_CONCURRENCIES = [1, 2, 4, 8, 17]
 REFUSE_WITHIN = 10.0  # "at once": a refusal comes before anything else is slow
+# More clients than the plan has connections, so that every process can reach for its share.
+BURST_CLIENTS = CONNECTION_LIMIT + 4
 
 DATABASE_PATHS = ["/db", "/queries?queries=5", "/updates?queries=5", "/fortunes"]
 
@@ -70,8 +72,9 @@ def psql_session(database) -> tuple:
 
 @pytest.mark.parametrize("web_concurrency", WEB_CONCURRENCIES)
 def test_budget_holds_or_the_app_refuses_at_any_web_concurrency(spec, database, platform, launch, web_concurrency):
-    """Boot, a short burst, a release and a psql session, stop: within the role's CONNECTION
-    LIMIT throughout; or an exit before binding PORT, at once, non-zero, with one line why."""
+    """Boot (web, then the app's other process types), a short burst, a release and a psql
+    session, stop: within the role's CONNECTION LIMIT throughout; or web exits before binding
+    PORT, at once, non-zero, with one line why."""
     env = {"WEB_CONCURRENCY": web_concurrency}
     with database.sample_connections() as sampler:
         with sampler.while_others_connect():
@@ -92,7 +95,10 @@ def test_budget_holds_or_the_app_refuses_at_any_web_concurrency(spec, database, 
             reason = [line for line in output.splitlines() if "WEB_CONCURRENCY" in line or "DATABASE_CONNECTION_LIMIT" in line]
             assert reason, f"no line names WEB_CONCURRENCY or DATABASE_CONNECTION_LIMIT:\n{output}"
             return
-        result = load(process.url, DATABASE_PATHS, clients=16, seconds=2)
+        for process_type in spec.procfile.keys() - {"web", "release"}:
+            # The app's other process types hold connections too; Heroku sets WEB_CONCURRENCY on them as well.
+            launch(env=env, process_type=process_type, release=False, wait=False)
+        result = load(process.url, DATABASE_PATHS, clients=BURST_CLIENTS, seconds=2)
         with sampler.while_others_connect():
             platform.release(env=env)
             psql = psql_session(database)
