@@ -57,7 +57,7 @@ SECOND_SERVERS = {
         # keep-alive, listen 1024, graceful SIGTERM), with the thread count of flask_gunicorn's
         # gunicorn.conf.py (one thread per pooled connection, (20 - 4) // N).
         command=("uwsgi --strict --need-app --master --http [::]:$PORT --http-keepalive --http-timeout 30"
-                 " --listen 1024 --buffer-size 32768 --http-buffer-size 32768 --http-server-name-as-http-host"
+                 " --listen 1024 --buffer-size 32768 --http-buffer-size 32768 --http-server-name-as-http-host true"
                  " --module wsgi:application --processes $WEB_CONCURRENCY --threads {threads} --enable-threads"
                  " --lazy-apps --single-interpreter --die-on-term --hook-asap 'unix_signal:15 end_me'"
                  " --hook-master-start 'unix_signal:15 gracefully_kill_them_all'"
