@@ -162,8 +162,12 @@ class Runner:
         self.targets: dict[str, dict] = {}
         self.websocket: list[dict] = []
         self.skipped: list[str] = []
+        self.started = time.monotonic()
 
     def log(self, text: str) -> None:
+        """Every block's first line carries the time since the start, so a slow phase shows."""
+        if text.startswith("=="):
+            text = f"{text} [{time.monotonic() - self.started:.0f} s]"
         print(text, flush=True)
 
     @property

@@ -38,7 +38,7 @@ class Server:
 SECOND_SERVERS = {
     "django_channels": Server(
         app="django_channels",
-        label="uvicorn workers (gunicorn)",
+        label="Uvicorn",  # its worker class under gunicorn
         # gunicorn reads WEB_CONCURRENCY itself; uvicorn serves HTTP and the websockets.
         # --no-control-socket: gunicorn 25+ opens one control socket per user at a fixed path,
         # two servers on one machine would fight over it. --graceful-timeout 20: inside 30 s.
@@ -67,7 +67,7 @@ SECOND_SERVERS = {
     ),
     "uwsgi_werkzeug": Server(
         app="uwsgi_werkzeug",
-        label="gunicorn gthread",
+        label="Gunicorn",  # gthread
         # gunicorn reads WEB_CONCURRENCY itself; 4 threads as uwsgi.ini; keep-alive 95 s as
         # flask_gunicorn's gunicorn.conf.py (longer than the router's 90 s idle timeout).
         command=("gunicorn --worker-class gthread --threads 4 --bind [::]:$PORT --no-control-socket"
@@ -76,7 +76,7 @@ SECOND_SERVERS = {
     ),
     "sanic_app": Server(
         app="sanic_app",
-        label="uvicorn (Sanic ASGI)",
+        label="Uvicorn",  # Sanic's ASGI mode
         # Sanic's ASGI mode: uvicorn's lifespan runs the app's before/after_server_* listeners.
         command=("uvicorn --host :: --port $PORT --workers $WEB_CONCURRENCY --timeout-keep-alive 95"
                  " --timeout-graceful-shutdown 20 web:app"),
