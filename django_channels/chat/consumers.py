@@ -8,13 +8,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from chat.models import Message
+from chat.models import AUTHOR_MAX_LENGTH, Message
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_MAX_LENGTH = 1000
 HISTORY_LENGTH = 50  # the newest messages a joining client gets
-AUTHOR_MAX_LENGTH = Message._meta.get_field("author").max_length
 # What the channel layer raises when Redis is down or unreachable.
 LAYER_ERRORS = (RedisError, OSError)
 

@@ -1,9 +1,11 @@
 from django.db import models
 
+AUTHOR_MAX_LENGTH = 32
+
 
 class Message(models.Model):
     room = models.CharField(max_length=50)
-    author = models.CharField(max_length=32)
+    author = models.CharField(max_length=AUTHOR_MAX_LENGTH)
     text = models.TextField()
     created = models.DateTimeField(auto_now_add=True)
 
