@@ -51,11 +51,14 @@ def test_connections_stay_within_the_plan_under_load(spec, database, platform, l
         # on at least until they finish.
         timer = threading.Timer(3.0, maintenance)
         timer.start()
+        started = time.monotonic()
         result = load(process.url, DATABASE_PATHS, clients=64, seconds=5, until=maintenance_done)
+        elapsed = time.monotonic() - started
         timer.join()
     record(spec, f"peak_connections_at_{workers}_workers", sampler.peak)
     record(spec, f"peak_connections_with_release_and_psql_at_{workers}_workers", sampler.peak_with_others)
     record(spec, f"requests_under_load_at_{workers}_workers", result.requests)
+    record(spec, f"requests_per_second_under_load_at_{workers}_workers", result.requests / elapsed)
     assert sampler.samples_alone > 10 and result.requests > 64
     assert sampler.peak <= CONNECTION_LIMIT - 2, f"web alone peaked at {sampler.peak}: no room for release and psql"
     assert sampler.peak_with_others <= CONNECTION_LIMIT
