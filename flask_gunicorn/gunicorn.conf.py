@@ -22,8 +22,10 @@ workers = settings.web_concurrency
 # buffering proxy in front, and the README gives the measured cost.
 worker_class = "gthread"
 threads = settings.connections_per_web_process
-# gunicorn's own limit_request_line (4094 bytes), limit_request_fields (100) and
-# limit_request_field_size (8190) hold: it answers 414/431/400 before Flask.
+# Request lines up to 8190 bytes (gunicorn's maximum; default 4094) reach Flask,
+# which answers JSON; longer ones, over 100 header fields or a field over 8190
+# bytes get gunicorn's own HTML 414/431/400 before Flask.
+limit_request_line = 8190
 
 # gunicorn 25+ opens a control socket at one fixed path per user: two servers on
 # one machine would fight over it, and nothing on a dyno talks to it.

@@ -1,3 +1,4 @@
+import io
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -164,3 +165,11 @@ def test_deeply_nested_vote_is_refused(client):
                            content_type="application/json")
     assert response.status_code == 400
     assert "not valid JSON" in response.get_json()["error"]
+
+
+def test_chunked_body_over_the_limit_is_413(client):
+    # No Content-Length: Werkzeug stops reading at MAX_CONTENT_LENGTH; the app must not parse the truncated rest.
+    body = io.BytesIO(b'{"question": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+    response = client.post("/api/polls", input_stream=body, content_type="application/json",
+                           environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413

@@ -23,6 +23,12 @@ def test_whoami_scheme_from_forwarded_proto(client):
     assert response.get_json()["scheme"] == "https"
 
 
+@pytest.mark.parametrize(("forwarded", "scheme"), [("https,", "http"), ("http, https", "https"), ("gopher", "http")])
+def test_scheme_is_the_rightmost_forwarded_proto(client, forwarded, scheme):
+    response = client.get("/whoami", headers={"X-Forwarded-Proto": forwarded}, environ_base=ROUTER)
+    assert response.get_json()["scheme"] == scheme
+
+
 def test_whoami_without_proxy_headers_is_the_peer(client):
     assert client.get("/whoami", environ_base=ROUTER).get_json()["ip"] == "10.1.2.3"
 

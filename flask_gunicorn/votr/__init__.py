@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from flask import Flask
 from flask_migrate import Migrate
 
-from . import closing, config, contract, errors, health, pages, polls, proxy
+from . import closing, config, contract, errors, health, pages, polls
 from .models import db, engine_options
 
 
@@ -36,7 +36,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_POOL_SIZE"])
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    proxy.trust_one_proxy(app)
     db.init_app(app)
     Migrate(app, db)
     closing.init_celery(app)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import bindparam, select, update
 
 from .models import Fortune, World, db
-from .proxy import client_address
+from .proxy import client_address, client_scheme
 
 bp = Blueprint("contract", __name__)
 
@@ -79,6 +79,4 @@ def fortunes():
 
 @bp.get("/whoami")
 def whoami():
-    # ProxyFix has set the scheme from the rightmost X-Forwarded-Proto.
-    scheme = request.scheme if request.scheme in ("http", "https") else "http"
-    return jsonify(ip=client_address(), scheme=scheme)
+    return jsonify(ip=client_address(), scheme=client_scheme())
