@@ -30,8 +30,8 @@ def group_pids(pgid: int) -> dict[int, tuple[int, str]]:
     return {int(pid): (int(ppid), args) for pid, ppid, args in rows if args.startswith("uWSGI")}
 
 
-def router(pgid: int) -> int:
-    return next(pid for pid, (_, name) in group_pids(pgid).items() if name.startswith("uWSGI http"))
+def routers(pgid: int) -> list[int]:
+    return [pid for pid, (_, name) in group_pids(pgid).items() if name.startswith("uWSGI http")]
 
 
 def master_and_workers(pgid: int, expected_workers: int = 2, wait: float = 20) -> tuple[int, list[int]]:
@@ -102,7 +102,7 @@ def test_sigterm_to_one_kind_of_process_alone_finishes_requests(launch, database
     master, workers = master_and_workers(process.pgid)
     paths = ["/db", "/queries?queries=3", "/db", "/queries?queries=2"]
     locker, pool, futures = hold_world_lock_and_fire(process, database, paths)
-    for pid in {"master": [master], "workers": workers, "router": [router(process.pgid)]}[target]:
+    for pid in {"master": [master], "workers": workers, "router": routers(process.pgid)}[target]:
         os.kill(pid, signal.SIGTERM)
     time.sleep(1.5)
     locker.commit()

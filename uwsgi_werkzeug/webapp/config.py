@@ -31,10 +31,10 @@ class Config:
     serve_test_app: bool = False
     max_body_bytes: int = 1024 * 1024
     # Seconds. A dead database must be a 503 within 5 s: a connection attempt gets 2 s
-    # (libpq's floor) and a request waits at most 4 s for a pooled connection, which also
+    # (libpq's floor) and a request waits at most 3 s for a pooled connection, which also
     # covers waiting for a busy pool under a burst.
     db_connect_timeout: int = 2
-    db_pool_timeout: float = 4.0
+    db_pool_timeout: float = 3.0
     # Server-side ceiling for any statement, well under uWSGI's 25 s harakiri so a
     # request blocked on a lock ends as a clean 503 instead of a killed worker, and well
     # above the few seconds a request may legitimately wait on a lock during a deploy.
