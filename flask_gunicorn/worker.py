@@ -1,8 +1,4 @@
-"""The Celery entry point: `celery --app worker.celery_app worker`.
-
-The worker holds WORKER_CONCURRENCY database connections (one per job thread),
-counted as reserved in the connection budget of config.py.
-"""
+"""The Celery entry point: `celery --app worker.celery_app worker` (config.py counts its connections)."""
 
 from votr import create_app
 from votr.config import WORKER_CONCURRENCY

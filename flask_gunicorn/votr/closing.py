@@ -10,7 +10,7 @@ import logging
 import ssl
 import tempfile
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from celery import Celery, Task, shared_task, signals
@@ -51,7 +51,7 @@ def close_poll(self, poll_id: int) -> None:
     poll = db.session.get(Poll, poll_id)
     if poll is not None and poll.closed_at is None and poll.closes_at is not None:
         # Ran early (clocks of two dynos differ by a few ms): come back on time.
-        raise self.retry(eta=as_utc(poll.closes_at))
+        raise self.retry(eta=poll.closes_at.replace(tzinfo=UTC))
 
 
 @shared_task(name="votr.close_due_polls")
@@ -71,7 +71,7 @@ def schedule_closing(poll: Poll) -> None:
         return
     if current_app.config["REDIS_URL"]:
         try:
-            close_poll.apply_async((poll.id,), eta=as_utc(poll.closes_at))
+            close_poll.apply_async((poll.id,), eta=poll.closes_at.replace(tzinfo=UTC))
         except Exception as exc:  # Redis down: the worker's sweep closes it instead.
             log.warning("poll %s: closing job not queued (%s); the sweep will close it", poll.id, exc)
         return
@@ -84,10 +84,6 @@ def schedule_closing(poll: Poll) -> None:
 def close_in_process(context: AppContext, poll_id: int) -> None:
     with context:
         close_due(poll_id)
-
-
-def as_utc(naive_utc: datetime) -> datetime:
-    return naive_utc.replace(tzinfo=UTC)
 
 
 def init_celery(app: Flask) -> Celery:

@@ -2,6 +2,7 @@
 (``DYNO`` set and ``CI`` unset, as in heroku/python-getting-started) needs SECRET_KEY."""
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,10 +52,7 @@ def positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
 
 def sqlalchemy_url(database_url: str) -> str:
     """Heroku hands out postgres://, which SQLAlchemy 2 rejects; pick psycopg 3."""
-    for prefix in ("postgres://", "postgresql://"):
-        if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix):]
-    return database_url
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", database_url)
 
 
 def load(environ: Mapping[str, str] = os.environ) -> Settings:

@@ -6,11 +6,9 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# A dead or hung database answers a request with a 503 within the contract's 5 s:
-# libpq gives up a connection attempt after CONNECT_TIMEOUT (its minimum is 2 s),
-# a checkout from a full pool after POOL_TIMEOUT.
-CONNECT_TIMEOUT = 2
-POOL_TIMEOUT = 2
+# A dead or hung database is a 503 within the contract's 5 s: libpq gives up connecting
+# after 2 s (its minimum), a checkout from a full pool after 2 s.
+CONNECT_TIMEOUT = POOL_TIMEOUT = 2
 
 
 class Base(DeclarativeBase):
@@ -25,8 +23,7 @@ def engine_options(database_url: str, pool_size: int) -> dict:
         # SQLite: the development default, one file, no server to wait for.
         return {"pool_pre_ping": True}
     return {
-        # max_overflow 0: pool_size is the process's whole share of the plan's limit,
-        # and gunicorn runs one thread per connection, so no request queues for one.
+        # The process's whole share of the plan's limit; gunicorn runs a thread per connection.
         "pool_size": pool_size,
         "max_overflow": 0,
         "pool_timeout": POOL_TIMEOUT,
@@ -70,10 +67,8 @@ class Poll(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
-    # When voting stops; None: the poll never closes.
-    closes_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # When the closing job ran (the worker, or the in-process fallback).
-    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closes_at: Mapped[datetime | None] = mapped_column(nullable=True)  # None: never closes
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)  # when the closing job ran
     options: Mapped[list["PollOption"]] = relationship(
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan"
     )

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 from sqlalchemy import select, update
 from werkzeug.exceptions import BadRequest
 
@@ -41,10 +41,6 @@ def poll_results(poll: Poll) -> dict:
 def json_object() -> dict:
     if not request.is_json:
         abort(415, "send a JSON body with Content-Type: application/json")
-    # Werkzeug ends a chunked body at MAX_CONTENT_LENGTH without an error (a declared
-    # Content-Length above it is refused before routing): one that reached it is too large.
-    if request.content_length is None and len(request.get_data()) >= current_app.config["MAX_CONTENT_LENGTH"]:
-        abort(413, "request body over the limit")
     try:
         body = request.get_json()
     except (BadRequest, RecursionError):  # RecursionError: e.g. 100,000 nested "["
