@@ -297,9 +297,12 @@ def test_smuggled_requests_are_not_served(spec, served):
     route = write_routes(spec)[0]
     hidden = f"GET /plaintext HTTP/1.1\r\nHost: {host(served)}\r\n\r\n".encode()
     with sweep(served) as found:
+        # The body is `0\r\n\r\n`: 5 bytes, and an empty chunked body. Content-Length 5 ends it
+        # where the chunked reading does, so the hidden request is clean under either reading.
         for case, framing in {
-            "Transfer-Encoding : chunked with Content-Length": b"Content-Length: 4\r\nTransfer-Encoding : chunked\r\n",
-            "Transfer-Encoding: chunked with Content-Length": b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding : chunked with Content-Length 5": b"Content-Length: 5\r\nTransfer-Encoding : chunked\r\n",
+            "Transfer-Encoding : chunked with Content-Length 4": b"Content-Length: 4\r\nTransfer-Encoding : chunked\r\n",
+            "Transfer-Encoding: chunked with Content-Length 5": b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
             "two Content-Length values": b"Content-Length: 5\r\nContent-Length: 0\r\n",
         }.items():
             data = (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
