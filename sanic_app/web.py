@@ -1,11 +1,8 @@
-"""The web process: `web: python web.py` in the Procfile, the article's shape.
+"""The web process, `web: python web.py`, in the article's shape.
 
-Sanic reads neither PORT nor WEB_CONCURRENCY itself, so they are passed to app.run()
-here. The app is built at module level: Sanic's worker processes look the app up by
-name, so an app created inside `if __name__ == "__main__"` would not exist in them.
+Sanic reads neither PORT nor WEB_CONCURRENCY, so they are passed to app.run() here. The
+app is built at module level: Sanic's workers look it up by name.
 """
-
-from __future__ import annotations
 
 import sys
 
@@ -16,29 +13,20 @@ from starter.config import ConfigError
 try:
     app = create_app()
 except ConfigError as exc:
-    # One line, no traceback: this is what `heroku logs` shows when the dyno crashes.
-    sys.exit(f"error: {exc}")
-
+    sys.exit(f"error: {exc}")  # one line, no traceback, in `heroku logs`
 
 if __name__ == "__main__":
-    # Fork the workers from this process, which has already imported everything,
-    # instead of Sanic's default "spawn" (a fresh interpreter per worker that imports
-    # it all again while requests wait on the bound port).
+    # Fork the workers from this process, which has imported everything already, instead
+    # of spawning fresh interpreters that import it all again while requests wait.
     Sanic.start_method = "fork"
     settings = app.ctx.settings
+    if settings.workers < settings.web_concurrency:
+        print(f"WEB_CONCURRENCY={settings.web_concurrency} does not fit DATABASE_CONNECTION_LIMIT: {settings.workers} workers")
     app.run(
-        # "::" rather than the article's "0.0.0.0": Fir dynos route over IPv6, and with
-        # Linux's default net.ipv6.bindv6only=0 the same socket takes IPv4 as well.
-        host="::",
+        host="::",  # Fir dynos route over IPv6; with Linux's bindv6only=0, IPv4 too
         port=settings.port,
-        # One process per WEB_CONCURRENCY (Heroku sets it from the dyno size), each with
-        # its own pool; clamped by the connection budget (starter/config.py).
-        workers=settings.workers,
-        # Only an explicit yes: the article's bool(os.environ.get("DEBUG", "")) made
-        # DEBUG=False mean debug on.
-        debug=settings.debug,
-        # Room for bursts while every worker is busy (Sanic's default is 100).
-        backlog=1024,
-        # app.run() would force the startup summary on; leave it to SANIC_MOTD.
-        motd=app.config.MOTD,
+        workers=settings.workers,  # WEB_CONCURRENCY, within the connection budget
+        debug=settings.debug,  # only an explicit DEBUG=1/true/yes/on
+        backlog=1024,  # room for bursts while every worker is busy (Sanic's default: 100)
+        motd=app.config.MOTD,  # app.run() would force the startup summary on
     )

@@ -1,24 +1,16 @@
-"""All configuration, read from the environment in one place.
-
-Development defaults are safe (no debug, a random secret per start); production is a Heroku
-dyno (``DYNO`` set, ``CI`` unset) and refuses to start without ``SECRET_KEY``.
-"""
-
-from __future__ import annotations
+"""All configuration, from the environment. Development defaults are safe; production
+(DYNO set, CI unset) refuses to start without SECRET_KEY."""
 
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+from typing import Self
 
 # Heroku Postgres Essential-0/1 plans allow 20 connections per database.
 DEFAULT_CONNECTION_LIMIT = 20
-# Connections kept free for processes other than the web workers: one for the
-# `release:` phase (migrations run while the old web dynos still serve traffic) and
-# one for a `heroku pg:psql` session. Add one per extra process type that uses the
-# database (a worker dyno, a clock).
+# Left free by the web: one for the `release:` phase (it runs while the old web dyno
+# still serves), one for `heroku pg:psql`. Add one per other process type using the database.
 RESERVED_CONNECTIONS = 2
 
 
@@ -27,38 +19,31 @@ class ConfigError(Exception):
 
 
 def env_flag(value: str | None) -> bool:
-    """True only for an explicit yes: bool("False") is True, which is how the
-    article's `bool(os.environ.get('DEBUG', ''))` turned debug on with DEBUG=False."""
-    return (value or "").strip().lower() in TRUE_VALUES
+    """True only for an explicit yes: the article's bool(os.environ.get('DEBUG', ''))
+    turned debug on for DEBUG=False."""
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def budget(connection_limit: int, web_concurrency: int, reserved: int = RESERVED_CONNECTIONS) -> tuple[int, int]:
-    """(workers, pool size per worker) so that all pools plus `reserved` fit the plan.
+    """(workers, pool size per worker) so that every pool plus `reserved` fits the plan.
 
-        workers    = min(WEB_CONCURRENCY, limit - reserved)   (each needs one connection)
-        per_worker = max(1, (limit - reserved) // workers)
-
-    The article's dyno: limit 20, 2 workers -> 9 each, 18 in all, 2 left for the release
-    phase and psql (asyncpg's default of 10 per worker took all 20). Heroku sets
-    WEB_CONCURRENCY from the dyno's CPUs (17 on Performance-L, 33 on Performance-XL):
-    at 17 it is 1 connection each, 17 + 2 = 19; above 18 workers a 20-connection plan
-    cannot give every worker a connection, so the worker count is clamped to 18 and
-    the app says so at boot, rather than crashing the deploy or exceeding the plan.
+    Limit 20 and 2 workers: 9 each, 18 in all (asyncpg's default of 10 each took all 20).
+    Heroku sets WEB_CONCURRENCY from the dyno's CPUs: 17 workers get 1 each (19 in all);
+    33 cannot each get one from 20, so the workers are clamped to 18 (a log line says so)
+    rather than exceeding the plan or crashing the deploy.
     """
     workers = max(1, min(web_concurrency, connection_limit - reserved))
     return workers, max(1, (connection_limit - reserved) // workers)
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def positive_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     raw = environ.get(name, "").strip()
-    if not raw:
-        return default
     try:
-        value = int(raw)
+        value = int(raw) if raw else default
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw[:20]!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ConfigError(f"{name} must be between {minimum} and {maximum or 'any'}, got {value}")
     return value
 
 
@@ -68,8 +53,6 @@ class Settings:
     web_concurrency: int = 1
     debug: bool = False
     production: bool = False
-    # Outside production a missing SECRET_KEY gets a random one per start (nothing
-    # signed survives a restart in development, and no secret lives in the code).
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     database_url: str | None = None
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
@@ -83,56 +66,33 @@ class Settings:
         return budget(self.connection_limit, self.web_concurrency)[1]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         environ = os.environ if environ is None else environ
         # Production as in heroku/python-getting-started: on a dyno, but not in Heroku CI.
         production = bool(environ.get("DYNO")) and not environ.get("CI")
         secret_key = environ.get("SECRET_KEY", "")
-        if not secret_key:
-            if production:
-                raise ConfigError(
-                    "SECRET_KEY is not set: production (DYNO set, CI unset) needs a secret; "
-                    "run `heroku config:set SECRET_KEY=$(openssl rand -hex 32)`"
-                )
-            secret_key = secrets.token_urlsafe(32)
-        port = _positive_int(environ, "PORT", 8000)
-        if port > 65535:
-            raise ConfigError(f"PORT must be at most 65535, got {port}")
-        connection_limit = _positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT)
-        if connection_limit <= RESERVED_CONNECTIONS:
-            raise ConfigError(
-                f"DATABASE_CONNECTION_LIMIT must be above the {RESERVED_CONNECTIONS} reserved connections, got {connection_limit}"
-            )
+        if not secret_key and production:
+            raise ConfigError("SECRET_KEY is not set: production (DYNO set, CI unset) needs one; "
+                              "run `heroku config:set SECRET_KEY=$(openssl rand -hex 32)`")
         return cls(
-            port=port,
-            web_concurrency=_positive_int(environ, "WEB_CONCURRENCY", 1),
+            port=positive_int(environ, "PORT", 8000, maximum=65535),
+            web_concurrency=positive_int(environ, "WEB_CONCURRENCY", 1),
             debug=env_flag(environ.get("DEBUG")),
             production=production,
-            secret_key=secret_key,
+            secret_key=secret_key or secrets.token_urlsafe(32),
             database_url=environ.get("DATABASE_URL") or None,
-            connection_limit=connection_limit,
+            connection_limit=positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT,
+                                          minimum=RESERVED_CONNECTIONS + 1),
         )
 
 
-# Sanic's own settings for a dyno behind Heroku's router. Sanic then applies any
-# SANIC_<NAME> environment variable on top, so each of these can be overridden per app
-# (`heroku config:set SANIC_ACCESS_LOG=true`) without a code change.
+# Sanic's own settings for a dyno behind Heroku's router; a SANIC_<NAME> environment
+# variable overrides each (`heroku config:set SANIC_ACCESS_LOG=true`).
 SANIC_DEFAULTS: dict[str, object] = {
-    # The router keeps idle connections to the dyno open for up to 90 s; a server that
-    # closes first races the router's next request on that connection (H18/H13 errors).
-    "KEEP_ALIVE_TIMEOUT": 95,
-    # Sanic's default is 100 MB; nothing here takes more than small JSON bodies. Sanic
-    # answers 413 on a route that reads a body as soon as the declared (or, chunked,
-    # the received) size passes 1 MiB, without reading the rest.
-    "REQUEST_MAX_SIZE": 1024 * 1024,
-    # Heroku sends SIGTERM and SIGKILLs 30 s later: drain in-flight requests for at
-    # most 20 s, leaving time for the pools to close and the processes to exit.
-    "GRACEFUL_SHUTDOWN_TIMEOUT": 20.0,
-    # Exactly one trusted proxy (the router): the client is the rightmost
-    # X-Forwarded-For entry, everything left of it is whatever the client claimed.
-    "PROXIES_COUNT": 1,
-    # Heroku's router already logs every request (path, status, bytes, service time);
-    # Sanic's own line per request cost 40% of /json throughput (README, "Access log").
-    "ACCESS_LOG": False,
+    "KEEP_ALIVE_TIMEOUT": 95,  # the router keeps idle connections 90 s: closing first races it (H13/H18)
+    "REQUEST_MAX_SIZE": 1024 * 1024,  # not 100 MB: 413 once a body passes 1 MiB, declared or chunked
+    "GRACEFUL_SHUTDOWN_TIMEOUT": 20.0,  # Heroku SIGKILLs 30 s after SIGTERM
+    "PROXIES_COUNT": 1,  # the router is the one trusted hop (request.remote_addr)
+    "ACCESS_LOG": False,  # the router logs every request; Sanic's line cost 58% of /json (README)
     "AUTO_RELOAD": False,
 }

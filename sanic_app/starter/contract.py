@@ -1,6 +1,4 @@
-"""The routes every app of the repository serves (tests/contract/CONTRACT.md)."""
-
-from __future__ import annotations
+"""The routes every app of the repository serves (the shared HTTP contract)."""
 
 import ipaddress
 import random
@@ -12,36 +10,28 @@ from sanic.response import HTTPResponse, html, json, text
 from . import db
 
 bp = Blueprint("contract")
+# RFC 9110 9.1: whatever answers GET answers HEAD (Sanic sends the headers only).
+GET_HEAD = ("GET", "HEAD")
 
-WORLD_ROWS = 10_000
-MAX_QUERIES = 500
+WORLD_ROWS, MAX_QUERIES = 10_000, 500
 EXTRA_FORTUNE = "Additional fortune added at request time."
-
-# Every query goes through asyncpg's extended protocol: each distinct statement is
-# prepared once per connection and kept in that connection's statement cache, so the
-# loops below re-execute a prepared statement. (Connection.prepare() would skip the
-# cache and cost a Parse round trip per request.)
+# asyncpg prepares each distinct statement once per connection and caches it, so the
+# loops below re-execute a prepared statement.
 SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = $1"
 UPDATE_WORLD = "UPDATE world SET randomnumber = $2 WHERE id = $1"
 SELECT_FORTUNES = "SELECT id, message FROM fortune"
-# RFC 9110 section 9.1: every resource that answers GET answers HEAD (Sanic strips the body).
-GET_HEAD = ("GET", "HEAD")
 
 
 def query_count(raw: str | None) -> int:
     """Missing, empty, not an integer or below 1 -> 1; above 500 -> 500."""
     try:
-        count = int(raw or "")
+        return min(max(int(raw or ""), 1), MAX_QUERIES)
     except ValueError:
         return 1
-    return min(max(count, 1), MAX_QUERIES)
 
 
 def random_number() -> int:
-    """A world id or a new randomNumber: both are 1..10000.
-
-    Benchmark data, not a secret: the fast PRNG is the right tool."""
-    return random.randint(1, WORLD_ROWS)  # noqa: S311
+    return random.randint(1, WORLD_ROWS)  # noqa: S311 (benchmark data, not a secret)
 
 
 @bp.route("/", methods=GET_HEAD)
@@ -51,11 +41,8 @@ async def home(request: Request) -> HTTPResponse:
 
 @bp.route("/health", methods=GET_HEAD)
 async def health(request: Request) -> HTTPResponse:
-    checks = {
-        "database": await db.check(request),
-        # This app has no use for Redis; REDIS_URL may be set on the app and is ignored.
-        "redis": "not configured",
-    }
+    # No use for Redis here: REDIS_URL may be set and is ignored.
+    checks = {"database": await db.check(request), "redis": "not configured"}
     healthy = all(value in ("ok", "not configured") for value in checks.values())
     return json({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
@@ -87,17 +74,14 @@ async def multiple_queries(request: Request) -> HTTPResponse:
 
 @bp.route("/updates", methods=GET_HEAD)
 async def updates(request: Request) -> HTTPResponse:
-    count = query_count(request.args.get("queries"))
     # Every id drawn gets its own SELECT and its own UPDATE, an id drawn twice included
-    # (TechEmpower's verifier counts both). Ascending id order inside one transaction:
-    # concurrent requests lock rows in the same order, so they may wait on each other
-    # but never deadlock, and the last entry for an id is the value stored.
-    ids = sorted(random_number() for _ in range(count))
+    # (TechEmpower's verifier counts both). Ascending id order in one transaction: rows
+    # are locked in the same order by every request, so none deadlock, and the last
+    # entry for an id is the value stored.
+    ids = sorted(random_number() for _ in range(query_count(request.args.get("queries"))))
     async with db.connection(request) as conn, conn.transaction():
-        worlds = []
-        for world_id in ids:
-            row = await conn.fetchrow(SELECT_WORLD, world_id)
-            worlds.append({"id": row["id"], "randomNumber": random_number()})
+        worlds = [{"id": (await conn.fetchrow(SELECT_WORLD, world_id))["id"], "randomNumber": random_number()}
+                  for world_id in ids]
         # One pipelined round trip for the UPDATEs, each its own statement.
         await conn.executemany(UPDATE_WORLD, [(world["id"], world["randomNumber"]) for world in worlds])
     return json(worlds)
@@ -109,11 +93,9 @@ async def fortunes(request: Request) -> HTTPResponse:
         rows = [(row["id"], row["message"]) for row in await conn.fetch(SELECT_FORTUNES)]
     rows.append((0, EXTRA_FORTUNE))
     rows.sort(key=lambda row: row[1])
-    table_rows = "".join(f"<tr><td>{fortune_id}</td><td>{escape(message)}</td></tr>" for fortune_id, message in rows)
-    return html(
-        "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
-        f"<tr><th>id</th><th>message</th></tr>{table_rows}</table></body></html>"
-    )
+    cells = "".join(f"<tr><td>{fortune_id}</td><td>{escape(message)}</td></tr>" for fortune_id, message in rows)
+    return html("<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
+                f"<tr><th>id</th><th>message</th></tr>{cells}</table></body></html>")
 
 
 @bp.route("/whoami", methods=GET_HEAD)
@@ -122,48 +104,29 @@ async def whoami(request: Request) -> HTTPResponse:
 
 
 def client_ip(request: Request) -> str:
-    """The rightmost X-Forwarded-For entry (the one Heroku's router appended), or the
-    peer when that entry is missing, empty or not an address: a client can put
-    anything left of it, and an empty last entry must not promote the one before."""
+    """The rightmost X-Forwarded-For entry (the one Heroku's router appended), or the peer
+    when it is missing, empty or not an address: a client controls everything left of it."""
     forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
-    for candidate in (forwarded.rsplit(",", 1)[-1].strip().strip("[]"), request.ip.strip("[]")):
+    for candidate in (forwarded.rsplit(",", 1)[-1], request.ip):
         try:
-            address = ipaddress.ip_address(candidate)
+            address = ipaddress.ip_address(candidate.strip().strip("[]"))
         except ValueError:
             continue
         # The dual-stack socket sees IPv4 clients as ::ffff:a.b.c.d; show a.b.c.d.
-        mapped = getattr(address, "ipv4_mapped", None)
-        return str(mapped or address)
+        return str(getattr(address, "ipv4_mapped", None) or address)
     return request.ip
 
 
 def forwarded_scheme(request: Request) -> str:
-    """The rightmost X-Forwarded-Proto entry (the router's) if it is http or https;
-    otherwise the connection's own scheme."""
-    entries = [entry.strip().lower() for header in request.headers.getall("x-forwarded-proto", []) for entry in header.split(",")]
+    """The rightmost X-Forwarded-Proto entry (the router's) if http or https."""
+    entries = [entry.strip().lower() for value in request.headers.getall("x-forwarded-proto", []) for entry in value.split(",")]
     if entries and entries[-1] in ("http", "https"):
         return entries[-1]
     return "https" if request.conn_info and request.conn_info.ssl else "http"
 
 
-HOME_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Sanic on Heroku</title></head>
-<body>
-<h1>Sanic on Heroku</h1>
-<p>A Sanic server started by <code>python web.py</code> with one worker process per
-<code>WEB_CONCURRENCY</code>, each holding an asyncpg pool sized so that all workers
-together leave room for the release phase and a psql session within
-<code>DATABASE_CONNECTION_LIMIT</code>. Migrations run in the <code>release:</code> phase.</p>
-<ul>
-<li><a href="/health">/health</a>: database and Redis checks</li>
-<li><a href="/json">/json</a> and <a href="/plaintext">/plaintext</a></li>
-<li><a href="/db">/db</a>, <a href="/queries?queries=5">/queries?queries=5</a>,
-<a href="/updates?queries=5">/updates?queries=5</a></li>
-<li><a href="/fortunes">/fortunes</a>: escaped HTML from the database</li>
-<li><a href="/whoami">/whoami</a>: the client behind Heroku's router</li>
-<li><a href="/notes">/notes</a>: a small JSON resource (POST, GET, DELETE)</li>
-</ul>
-</body>
-</html>
-"""
+LINKS = ["/health", "/json", "/plaintext", "/db", "/queries?queries=5", "/updates?queries=5", "/fortunes", "/whoami", "/notes"]
+HOME_PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sanic on Heroku</title></head><body>'
+    "<h1>Sanic on Heroku</h1><ul>" + "".join(f'<li><a href="{link}">{link}</a></li>' for link in LINKS) + "</ul></body></html>"
+)

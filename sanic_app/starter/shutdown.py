@@ -1,22 +1,12 @@
-"""Stop each worker once, however many stop signals it receives.
+"""Stop each worker once, however many stop signals arrive (README, "exceptions kept").
 
-Heroku (and the shared suite) sends SIGTERM to every process of the dyno at once, and
-Sanic's manager process then sends its workers a SIGINT of its own. Sanic's worker
-removes its handlers as soon as the first signal stops the loop, which restores the
-default actions: the second signal then interrupts the graceful drain (SIGINT raises
-KeyboardInterrupt, SIGTERM kills the process) and requests in flight are cut off.
-
-This listener replaces Sanic's handlers in the worker with one that ignores every later
-SIGINT/SIGTERM and then starts the same graceful stop. The drain stays bounded by
-GRACEFUL_SHUTDOWN_TIMEOUT (20 s), and Heroku's SIGKILL at 30 s remains the backstop.
-
-Sanic closes the connections that are idle when the drain starts, but a connection
-busy at that moment stays open after its response (keep-alive) until the drain times
-out. `end_keep_alive_when_draining` marks those last responses `Connection: close`, so
-the worker exits as soon as its requests in flight are answered.
+Heroku SIGTERMs every process of the dyno at once and Sanic's manager then SIGINTs its
+workers. Sanic's worker restores the default actions once the first signal stops its loop,
+so the second one (KeyboardInterrupt, or death by SIGTERM) cut the graceful drain short.
+Here each worker ignores later signals and starts the same graceful stop, still bounded
+by GRACEFUL_SHUTDOWN_TIMEOUT (20 s). A connection busy when the drain starts would stay
+open after its response (keep-alive) until that timeout: its last response closes it.
 """
-
-from __future__ import annotations
 
 import asyncio
 import signal
@@ -43,11 +33,9 @@ def install_stop_once(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, stop_once)
     except (NotImplementedError, RuntimeError, ValueError):
-        # No signal handlers here (Windows, or a loop off the main thread in tests).
-        log.debug("stop signals left to Sanic's defaults")
+        pass  # no signal handlers off the main thread (the test client): Sanic's defaults
 
 
 def end_keep_alive_when_draining(request: Request, response: HTTPResponse) -> None:
     if getattr(request.app.ctx, "draining", False) and request.stream is not None:
-        # Sanic's HTTP/1 stream sends `Connection: close` and ends the connection.
-        request.stream.keep_alive = False
+        request.stream.keep_alive = False  # Sanic then sends `Connection: close`

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from migrate import migrate
 from sanic import Sanic
 from starter import create_app
 from starter.config import Settings
-from migrate import migrate
 
 # Several apps with the same name are built in one test run.
 Sanic.test_mode = True

@@ -5,14 +5,16 @@ bug, the `upstream_*` test fails, and the module (with `request_class=`) can go.
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from sanic import Sanic, text
 from starter import create_app
 from starter.config import Settings
 
-SMUGGLED = b"POST /json HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\nGET /json HTTP/1.1\r\nHost: x\r\n\r\n"
+SMUGGLED = (
+    b"POST /json HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\n"
+    b"0\r\n\r\nGET /json HTTP/1.1\r\nHost: x\r\n\r\n"
+)
 CONNECT = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
 NO_HOST = b"GET /json HTTP/1.1\r\nConnection: close\r\n\r\n"
 TWO_HOSTS = b"GET /json HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"
