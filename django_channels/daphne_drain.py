@@ -19,7 +19,6 @@ from twisted.internet import reactor
 logger = logging.getLogger("daphne_drain")
 
 DRAIN_SECONDS = 25  # Heroku's SIGKILL comes 30 s after SIGTERM; 5 s left to stop
-POLL_SECONDS = 0.1
 
 
 def requests_in_flight(server):
@@ -36,7 +35,7 @@ def requests_in_flight(server):
 def stop_when_idle(server, deadline):
     pending = requests_in_flight(server)
     if pending and time.monotonic() < deadline:
-        reactor.callLater(POLL_SECONDS, stop_when_idle, server, deadline)
+        reactor.callLater(0.1, stop_when_idle, server, deadline)
         return
     if pending:
         logger.warning("drain deadline reached with %d request(s) unanswered", len(pending))

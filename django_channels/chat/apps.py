@@ -10,10 +10,8 @@ class ChatConfig(AppConfig):
     name = "chat"
 
     def ready(self):
-        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
-        if backend.endswith("InMemoryChannelLayer"):
+        if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
             logger.warning(
-                "REDIS_URL is not set: using the in-memory channel layer, which reaches "
-                "this process only; run more than one process or dyno and chat messages "
-                "stop at process boundaries"
+                "REDIS_URL is not set: the in-memory channel layer reaches this process only, "
+                "so chat messages stop at process and dyno boundaries"
             )

@@ -1,8 +1,5 @@
-"""The ASGI entry point Daphne serves: HTTP to Django, websockets to the chat consumer.
-
-The shape of Channels' tutorial (part 2): Django's ASGI application is built first, so
-the apps are loaded before the routing below imports any consumer or model.
-"""
+"""What Daphne serves, in the Channels tutorial's shape: Django's ASGI application first
+(it loads the apps), then the routing, whose consumers import models."""
 
 import os
 

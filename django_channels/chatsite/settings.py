@@ -30,11 +30,9 @@ def env_list(name, default):
 PRODUCTION = bool(os.environ.get("DYNO")) and not os.environ.get("CI")
 
 # sys.exit(text) prints one line to stderr and exits 1: no traceback in `heroku logs`.
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if PRODUCTION:
-        sys.exit("SECRET_KEY is not set: refusing to start in production without it")
-    SECRET_KEY = get_random_secret_key()  # per process: no usable secret is ever committed
+if PRODUCTION and not os.environ.get("SECRET_KEY"):
+    sys.exit("SECRET_KEY is not set: refusing to start in production without it")
+SECRET_KEY = os.environ.get("SECRET_KEY") or get_random_secret_key()  # development: one per process
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -134,8 +132,6 @@ STORAGES = {
 }
 
 TIME_ZONE = "UTC"
-USE_I18N = False
-USE_TZ = True
 
 
 def without_traceback(record):

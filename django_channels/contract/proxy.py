@@ -1,10 +1,7 @@
-"""Who the client is, behind exactly one trusted proxy (Heroku's router).
-
-The router appends to X-Forwarded-For and X-Forwarded-Proto, so only the rightmost entry
-is trustworthy; Daphne's --proxy-headers and Django's SECURE_PROXY_SSL_HEADER read the
-leftmost, which a client can forge. So Daphne runs without the first, and the second gets
-the rightmost value from the middleware below.
-"""
+"""Who the client is behind Heroku's router, which appends to X-Forwarded-For and -Proto:
+only the rightmost entry is trustworthy. Daphne's --proxy-headers and Django's
+SECURE_PROXY_SSL_HEADER read the leftmost, so Daphne runs without the first, and the
+middleware below hands the second the rightmost value."""
 
 import ipaddress
 
@@ -20,9 +17,7 @@ def client_ip(request):
             address = ipaddress.ip_address(candidate)
         except ValueError:
             continue
-        # '::ffff:127.0.0.1' is an IPv4 client of the dual-stack [::] socket.
-        mapped = getattr(address, "ipv4_mapped", None)
-        return str(mapped or address)
+        return str(getattr(address, "ipv4_mapped", None) or address)  # '::ffff:1.2.3.4' from the [::] socket
     return ""
 
 
