@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, session, url_for
 from sqlalchemy import select, update
 from werkzeug.exceptions import BadRequest
 
@@ -140,9 +140,15 @@ def vote(poll_id: int):
         abort(409, f"poll {poll_id} is closed")
     if option_id not in {o.id for o in poll.options}:
         abort(404, f"poll {poll_id} has no option with id {option_id}")
+    # One vote per poll from a browser that opened a poll page (pages.py starts its signed
+    # session): a demo limit, not fraud prevention; clients without that cookie are not limited.
+    if poll_id in session.get("voted", ()):
+        abort(409, f"this browser has already voted in poll {poll_id}")
     # Counted in the database, so concurrent votes never overwrite each other.
     db.session.execute(update(PollOption).where(PollOption.id == option_id).values(votes=PollOption.votes + 1))
     db.session.commit()
+    if "voted" in session:  # the latest LIST_LIMIT polls: the cookie stays far below 4 KB
+        session["voted"] = session["voted"][-LIST_LIMIT + 1:] + [poll_id]
     return jsonify(poll_results(poll)), 201
 
 
