@@ -17,6 +17,7 @@ import pytest
 
 from conftest import record
 from harness.http import load
+from harness.platform import BOOT_LIMIT
 from harness.postgres import CONNECTION_LIMIT
 
 # Heroku's Python buildpack sets WEB_CONCURRENCY from the dyno's memory: 1 to 8 on the
@@ -98,6 +99,11 @@ def test_budget_holds_or_the_app_refuses_at_any_web_concurrency(spec, database, 
             reason = [line for line in output.splitlines() if "WEB_CONCURRENCY" in line or "DATABASE_CONNECTION_LIMIT" in line]
             assert reason, f"no line names WEB_CONCURRENCY or DATABASE_CONNECTION_LIMIT:\n{output}"
             return
+        # Booted: /health answers 200. Up to 17 processes starting on a small shared machine may
+        # bind PORT seconds before their pools are ready; the budget, not boot speed, is judged here.
+        while httpx.get(process.url + "/health", timeout=10).status_code != 200:
+            assert time.monotonic() - started < BOOT_LIMIT, f"/health not 200 within {BOOT_LIMIT:.0f} s"
+            time.sleep(0.5)
         for process_type in spec.procfile.keys() - {"web", "release"}:
             # The app's other process types hold connections too; Heroku sets WEB_CONCURRENCY on them as well.
             launch(env=env, process_type=process_type, release=False, wait=False)
