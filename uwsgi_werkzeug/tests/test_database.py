@@ -6,15 +6,14 @@ server as user postgres). The tests create their own database and drop it afterw
 
 import html
 import os
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
-import subprocess
-import sys
-from pathlib import Path
-
 from webapp import create_app
 from werkzeug.test import Client
 
