@@ -1,6 +1,5 @@
-"""The release process, `release: python migrate.py`: yoyo-migrations applies
-migrations/*.sql in name order, each in its own transaction, over one connection (which
-the web's pool budget leaves free), holding yoyo's lock so a second release waits."""
+"""`release: python migrate.py`: yoyo applies migrations/*.sql in name order, each in a
+transaction, over one connection the web's budget leaves free; its lock makes a second release wait."""
 
 import os
 import sys

@@ -1,8 +1,5 @@
-"""The web process, `web: python web.py`, in the article's shape.
-
-Sanic reads neither PORT nor WEB_CONCURRENCY, so they are passed to app.run() here. The
-app is built at module level: Sanic's workers look it up by name.
-"""
+"""The web process, `web: python web.py`, in the article's shape: Sanic reads neither PORT
+nor WEB_CONCURRENCY. The app is built at module level: Sanic's workers look it up by name."""
 
 import sys
 

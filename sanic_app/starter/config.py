@@ -25,13 +25,9 @@ def env_flag(value: str | None) -> bool:
 
 
 def budget(connection_limit: int, web_concurrency: int, reserved: int = RESERVED_CONNECTIONS) -> tuple[int, int]:
-    """(workers, pool size per worker) so that every pool plus `reserved` fits the plan.
-
-    Limit 20 and 2 workers: 9 each, 18 in all (asyncpg's default of 10 each took all 20).
-    Heroku sets WEB_CONCURRENCY from the dyno's CPUs: 17 workers get 1 each (19 in all);
-    33 cannot each get one from 20, so the workers are clamped to 18 (a log line says so)
-    rather than exceeding the plan or crashing the deploy.
-    """
+    """(workers, pool size per worker) so that every pool plus `reserved` fits the plan:
+    20 and 2 workers -> 9 each (asyncpg's default 10 each took all 20); 17 -> 1 each (19 in
+    all); 33 -> clamped to 18 workers of 1, rather than exceeding the plan or crashing."""
     workers = max(1, min(web_concurrency, connection_limit - reserved))
     return workers, max(1, (connection_limit - reserved) // workers)
 

@@ -10,13 +10,11 @@ from sanic.response import HTTPResponse, html, json, text
 from . import db
 
 bp = Blueprint("contract")
-# RFC 9110 9.1: whatever answers GET answers HEAD (Sanic sends the headers only).
-GET_HEAD = ("GET", "HEAD")
+GET_HEAD = ("GET", "HEAD")  # RFC 9110 9.1: whatever answers GET answers HEAD
 
 WORLD_ROWS, MAX_QUERIES = 10_000, 500
 EXTRA_FORTUNE = "Additional fortune added at request time."
-# asyncpg prepares each distinct statement once per connection and caches it, so the
-# loops below re-execute a prepared statement.
+# asyncpg prepares each statement once per connection; the loops below reuse it.
 SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = $1"
 UPDATE_WORLD = "UPDATE world SET randomnumber = $2 WHERE id = $1"
 SELECT_FORTUNES = "SELECT id, message FROM fortune"
@@ -74,10 +72,9 @@ async def multiple_queries(request: Request) -> HTTPResponse:
 
 @bp.route("/updates", methods=GET_HEAD)
 async def updates(request: Request) -> HTTPResponse:
-    # Every id drawn gets its own SELECT and its own UPDATE, an id drawn twice included
-    # (TechEmpower's verifier counts both). Ascending id order in one transaction: rows
-    # are locked in the same order by every request, so none deadlock, and the last
-    # entry for an id is the value stored.
+    # Every id drawn, duplicates included, gets its own SELECT and UPDATE (TechEmpower's
+    # verifier counts both), in ascending order in one transaction: no deadlocks, and the
+    # last entry for an id is the value stored.
     ids = sorted(random_number() for _ in range(query_count(request.args.get("queries"))))
     async with db.connection(request) as conn, conn.transaction():
         worlds = [{"id": (await conn.fetchrow(SELECT_WORLD, world_id))["id"], "randomNumber": random_number()}
@@ -104,8 +101,7 @@ async def whoami(request: Request) -> HTTPResponse:
 
 
 def client_ip(request: Request) -> str:
-    """The rightmost X-Forwarded-For entry (the one Heroku's router appended), or the peer
-    when it is missing, empty or not an address: a client controls everything left of it."""
+    """The rightmost X-Forwarded-For entry (the router's), or the peer if it is not an address."""
     forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
     for candidate in (forwarded.rsplit(",", 1)[-1], request.ip):
         try:

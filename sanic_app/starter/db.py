@@ -1,8 +1,5 @@
-"""One asyncpg pool per worker process, in `app.ctx.pool`, sized from the budget.
-
-Opened in each worker's `before_server_start` listener (never at import, never in Sanic's
-manager process, which serves no requests) and closed after the graceful drain.
-"""
+"""One asyncpg pool per worker process in `app.ctx.pool`, sized from the budget, opened
+in each worker's listener (never in Sanic's manager) and closed after the drain."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -13,14 +10,11 @@ from sanic import Request, Sanic
 from sanic.exceptions import ServiceUnavailable
 from sanic.log import logger as log
 
-# An outage (down, refusing or hung) must be a 503 within 5 s, under the router's 30 s:
-# connecting gives up after 1 s, and a connection the outage broke is replaced (so
-# reconnected, within that 1 s) when next acquired. A busy pool is no outage: under 256
-# clients a request may queue seconds for a connection, so that wait gets 20 s.
+# An outage (down, refusing or hung) is a 503 within 5 s: connecting gives up after 1 s, and
+# a broken connection is replaced when next acquired. A busy pool is no outage (256 clients
+# may queue seconds for a connection): that wait gets 20 s, under the router's 30 s.
 CONNECT_TIMEOUT, ACQUIRE_TIMEOUT, HEALTH_TIMEOUT = 1.0, 20.0, 1.0
-# A statement may wait on a row lock, and a request in flight at SIGTERM must finish:
-# above the checks, below the 20 s drain.
-COMMAND_TIMEOUT = 12.0
+COMMAND_TIMEOUT = 12.0  # a statement may wait on a row lock; below the 20 s drain
 POOL_CLOSE_TIMEOUT = 5.0
 IDLE_CONNECTION_LIFETIME = 60.0  # a quiet worker gives its share back
 

@@ -1,6 +1,5 @@
-"""Notes, a small JSON resource to grow a real API from: POST /notes (JSON only),
-GET /notes?limit=&offset=, GET and DELETE /notes/<id>. Input is checked before it reaches
-the database, and each write is one statement: a refused request leaves nothing behind."""
+"""Notes, a JSON resource to grow from: POST /notes (JSON only), GET /notes?limit=&offset=,
+GET and DELETE /notes/<id>. Input is checked first; each write is one statement."""
 
 from typing import Any
 
@@ -24,7 +23,7 @@ DELETE_NOTE = "DELETE FROM notes WHERE id = $1 RETURNING id"
 
 
 def serialize(row: Any) -> dict[str, Any]:
-    return {"id": row["id"], "title": row["title"], "body": row["body"], "created_at": row["created_at"].isoformat()}
+    return {**dict(row), "created_at": row["created_at"].isoformat()}
 
 
 def text_field(payload: dict[str, Any], name: str, max_length: int, default: str | None = None) -> str:

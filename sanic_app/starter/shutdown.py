@@ -1,12 +1,8 @@
 """Stop each worker once, however many stop signals arrive (README, "exceptions kept").
-
-Heroku SIGTERMs every process of the dyno at once and Sanic's manager then SIGINTs its
-workers. Sanic's worker restores the default actions once the first signal stops its loop,
-so the second one (KeyboardInterrupt, or death by SIGTERM) cut the graceful drain short.
-Here each worker ignores later signals and starts the same graceful stop, still bounded
-by GRACEFUL_SHUTDOWN_TIMEOUT (20 s). A connection busy when the drain starts would stay
-open after its response (keep-alive) until that timeout: its last response closes it.
-"""
+Heroku SIGTERMs every process at once and Sanic's manager SIGINTs its workers again; Sanic's
+worker restores the default actions after the first, so the second cut the drain short. A
+connection busy when the drain starts would stay open (keep-alive) for 20 s: its last
+response closes it."""
 
 import asyncio
 import signal

@@ -1,15 +1,12 @@
 """Two gaps in Sanic 25.12's HTTP/1 parser, closed through its public `request_class`.
 Delete this module when tests/test_strict_http.py says Sanic fixed both.
 
-1. A target httptools cannot parse (`CONNECT host:443`, a NUL, DEL or control byte in the
-   path) got no answer and ~40 lines of traceback: Sanic's error path builds a placeholder
-   request (method "NONE") from the same target, which fails again
-   (https://github.com/sanic-org/sanic/issues/2735). The placeholder falls back to "/".
-2. A header named "transfer-encoding " (`Transfer-Encoding : chunked`) was kept as an
-   unknown header and the body framed by Content-Length: request smuggling behind a proxy
-   that reads the chunked coding. RFC 9112 requires 400 for whitespace before the colon
-   (5.1) and for HTTP/1.1 without exactly one Host (3.2); Sanic checks neither (no upstream
-   issue yet). Raised while the request is built, the 400 also closes the connection.
+1. An unparsable target (`CONNECT host:443`, a control byte in the path) got no answer and
+   ~40 lines of traceback: Sanic's error path rebuilds a placeholder request (method "NONE")
+   from it, which fails again (https://github.com/sanic-org/sanic/issues/2735).
+2. `Transfer-Encoding : chunked` was kept as an unknown header and the body framed by
+   Content-Length (request smuggling); RFC 9112 requires 400 for it and for HTTP/1.1
+   without exactly one Host (no upstream issue yet). Raised here, the 400 closes the connection.
 """
 
 import re
