@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Self
 
-# Heroku Postgres Essential-0/1 plans allow 20 connections per database.
-DEFAULT_CONNECTION_LIMIT = 20
-# Left free by the web: one for the `release:` phase (it runs while the old web dyno
-# still serves), one for `heroku pg:psql`. Add one per other process type using the database.
+DEFAULT_CONNECTION_LIMIT = 20  # Heroku Postgres Essential-0/1 plans
+# Left free by the web: one for `release:` (it runs beside the old web dyno), one for
+# `heroku pg:psql`; add one per other process type using the database.
 RESERVED_CONNECTIONS = 2
 
 
@@ -38,8 +37,8 @@ def positive_int(environ: Mapping[str, str], name: str, default: int, minimum: i
         value = int(raw) if raw else default
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw[:20]!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ConfigError(f"{name} must be between {minimum} and {maximum or 'any'}, got {value}")
+    if value < minimum or value > (maximum or value):
+        raise ConfigError(f"{name} must be in {minimum}..{maximum or ''}, got {value}")
     return value
 
 
@@ -53,13 +52,8 @@ class Settings:
     database_url: str | None = None
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
 
-    @property
-    def workers(self) -> int:
-        return budget(self.connection_limit, self.web_concurrency)[0]
-
-    @property
-    def pool_max_size(self) -> int:
-        return budget(self.connection_limit, self.web_concurrency)[1]
+    workers = property(lambda self: budget(self.connection_limit, self.web_concurrency)[0])
+    pool_max_size = property(lambda self: budget(self.connection_limit, self.web_concurrency)[1])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

@@ -1,5 +1,6 @@
 """The routes every app of the repository serves (the shared HTTP contract)."""
 
+import contextlib
 import ipaddress
 import random
 from html import escape
@@ -97,28 +98,17 @@ async def fortunes(request: Request) -> HTTPResponse:
 
 @bp.route("/whoami", methods=GET_HEAD)
 async def whoami(request: Request) -> HTTPResponse:
-    return json({"ip": client_ip(request), "scheme": forwarded_scheme(request)})
-
-
-def client_ip(request: Request) -> str:
-    """The rightmost X-Forwarded-For entry (the router's), or the peer if it is not an address."""
-    forwarded = ",".join(request.headers.getall("x-forwarded-for", []))
-    for candidate in (forwarded.rsplit(",", 1)[-1], request.ip):
-        try:
-            address = ipaddress.ip_address(candidate.strip().strip("[]"))
-        except ValueError:
-            continue
-        # The dual-stack socket sees IPv4 clients as ::ffff:a.b.c.d; show a.b.c.d.
-        return str(getattr(address, "ipv4_mapped", None) or address)
-    return request.ip
-
-
-def forwarded_scheme(request: Request) -> str:
-    """The rightmost X-Forwarded-Proto entry (the router's) if http or https."""
-    entries = [entry.strip().lower() for value in request.headers.getall("x-forwarded-proto", []) for entry in value.split(",")]
-    if entries and entries[-1] in ("http", "https"):
-        return entries[-1]
-    return "https" if request.conn_info and request.conn_info.ssl else "http"
+    """The rightmost X-Forwarded-For and -Proto entries, the ones Heroku's router appended (a
+    client controls everything left of them); the peer and its scheme when they are unusable."""
+    forwarded = ",".join(request.headers.getall("x-forwarded-for", [])).rsplit(",", 1)[-1]
+    ip = request.ip
+    with contextlib.suppress(ValueError):
+        ip = str(ipaddress.ip_address(forwarded.strip().strip("[]")))
+    with contextlib.suppress(ValueError):  # the dual-stack socket sees IPv4 as ::ffff:a.b.c.d
+        ip = str(ipaddress.IPv6Address(ip.strip("[]")).ipv4_mapped or ip)
+    protos = ",".join(request.headers.getall("x-forwarded-proto", [])).rsplit(",", 1)[-1].strip().lower()
+    scheme = protos if protos in ("http", "https") else "https" if request.conn_info and request.conn_info.ssl else "http"
+    return json({"ip": ip, "scheme": scheme})
 
 
 LINKS = ["/health", "/json", "/plaintext", "/db", "/queries?queries=5", "/updates?queries=5", "/fortunes", "/whoami", "/notes"]

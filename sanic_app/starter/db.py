@@ -15,8 +15,7 @@ from sanic.log import logger as log
 # may queue seconds for a connection): that wait gets 20 s, under the router's 30 s.
 CONNECT_TIMEOUT, ACQUIRE_TIMEOUT, HEALTH_TIMEOUT = 1.0, 20.0, 1.0
 COMMAND_TIMEOUT = 12.0  # a statement may wait on a row lock; below the 20 s drain
-POOL_CLOSE_TIMEOUT = 5.0
-IDLE_CONNECTION_LIFETIME = 60.0  # a quiet worker gives its share back
+POOL_CLOSE_TIMEOUT, IDLE_CONNECTION_LIFETIME = 5.0, 60.0  # idle: a quiet worker gives its share back
 
 # "The database cannot serve us now", unlike a bug in a query (a logged 500).
 UNAVAILABLE_ERRORS = (
