@@ -4,11 +4,15 @@
 - the worker gets SIGTERM (every process of its group, as Heroku does) while it holds the
   poll's ETA job; a fresh worker starts; the poll still closes on time, which the
   30-second sweep alone could not do;
-- the same over rediss:// with a self-signed certificate (Heroku Key-Value Store).
+- the same over rediss:// with a self-signed certificate (Heroku Key-Value Store);
+- the poll pages in a real headless Chromium (harness.browser): create, vote, one vote per
+  browser, and "closed" shown without a reload once the worker closed the poll.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from datetime import datetime
 
@@ -16,6 +20,7 @@ import httpx
 import pytest
 
 from conftest import record
+from harness.browser import browser
 from harness.proxy import TlsProxy
 
 pytestmark = pytest.mark.only_app("flask_gunicorn")
@@ -119,3 +124,71 @@ def test_worker_over_tls_with_a_self_signed_certificate(spec, launch):
         assert 0 <= lateness(shown) < ON_TIME, shown
     finally:
         tls.close()
+
+
+def save_screenshot(page, path) -> None:
+    """An 800 px wide PNG in 64 colours: a few tens of KB to commit with the README."""
+    from io import BytesIO
+
+    from PIL import Image  # matplotlib's dependency
+
+    image = Image.open(BytesIO(page.screenshot(full_page=True))).convert("RGB")
+    image.quantize(colors=64).save(path, optimize=True)
+
+
+def test_poll_pages_in_a_real_browser(spec, launch, database):
+    """Create a poll on the page, vote, watch the bar; the worker closes it and the page says so.
+
+    UPDATE_SCREENSHOTS=1 also writes the README's screenshots to flask_gunicorn/docs/.
+    """
+    web = launch()
+    start_worker(launch)
+    question = "Tea or coffee? <b>not bold</b>"
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 800, "height": 600})
+        page.goto(f"{web.url}/polls/")
+        page.fill("#question", question)
+        page.fill("#options", "Tea\nCoffee\nWater")
+        # datetime-local takes the browser's local time, 8 s from now.
+        closes = page.evaluate(
+            "() => new Date(Date.now() + 8000 - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 19)"
+        )
+        page.fill("#closes-at", closes)
+        page.click("#create-poll button")
+        page.wait_for_url(re.compile(r"/polls/\d+$"), timeout=10000)
+        poll_id = int(page.url.rsplit("/", 1)[1])
+        assert page.locator("h1").text_content() == question
+        assert page.locator("h1 b").count() == 0  # text, not HTML
+
+        page.get_by_label("Coffee").check()
+        page.click("#vote button")
+        coffee = page.locator("#results li", has_text="Coffee")
+        coffee.locator(".votes", has_text="1").wait_for(timeout=5000)
+        assert coffee.locator("rect").get_attribute("width") == "100%"
+        assert coffee.locator(".percent").text_content() == "100"
+        stored = database.query("SELECT text, votes FROM poll_option WHERE poll_id = %s ORDER BY position", poll_id)
+        assert stored == [("Tea", 0), ("Coffee", 1), ("Water", 0)]
+
+        page.reload()
+        assert coffee.locator(".votes").text_content() == "1"
+        assert page.locator("#vote").is_hidden() and page.locator("#voted").is_visible()
+        second = page.evaluate(
+            """async ([url, option_id]) => (await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                 body: JSON.stringify({option_id})})).status""",
+            [f"/api/polls/{poll_id}/votes", int(coffee.get_attribute("data-option-id"))],
+        )
+        assert second == 409
+        if os.environ.get("UPDATE_SCREENSHOTS"):
+            save_screenshot(page, spec.path / "docs" / "poll.png")
+
+        page.evaluate("() => { window.notReloaded = true; }")
+        page.locator("#status", has_text="closed").wait_for(timeout=20000)
+        assert page.evaluate("() => window.notReloaded") is True
+        shown = wait_until_closed(web, {"id": poll_id}, limit=10)
+        assert 0 <= lateness(shown) < ON_TIME, shown  # closed by the worker's ETA job, not the sweep
+        assert database.query("SELECT sum(votes) FROM poll_option WHERE poll_id = %s", poll_id) == [(1,)]
+
+        page.goto(f"{web.url}/polls/")
+        assert page.locator(".polls li", has_text=question).locator(".status").text_content() == "closed"
+        if os.environ.get("UPDATE_SCREENSHOTS"):
+            save_screenshot(page, spec.path / "docs" / "poll-list.png")
