@@ -28,6 +28,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -169,32 +171,29 @@ def run_block(block: Block, folder: Path, env: dict[str, str], workdir: Path,
     def failure(what: str) -> str:
         return f"{block.kind} quick start: {what}\n--- its output (end) ---\n{log.read_text()[-4000:]}"
 
-    # One block per port at a time on this machine: another run of this test waits here.
-    with open(Path(tempfile.gettempdir()) / f"quickstart-port-{block.port}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        assert not port_answers(block.port), f"port {block.port} is already in use: stop what listens there"
-        with log.open("w") as out:
-            shell = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env,
-                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    assert not port_answers(block.port), f"port {block.port} is already in use: stop what listens there"
+    with log.open("w") as out:
+        shell = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env,
+                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + SETUP_LIMIT
+        while not setup_done.exists():
+            assert shell.poll() is None, failure(f"a setup line exited {shell.returncode}")
+            assert time.monotonic() < deadline, failure(f"setup lines still running after {SETUP_LIMIT:.0f} s")
+            time.sleep(0.5)
+        assert not port_answers(block.port), f"port {block.port} was taken by another process during setup"
+        go.touch()
+        deadline = time.monotonic() + port_limit
+        while not port_answers(block.port):
+            assert shell.poll() is None, failure(f"the server line exited {shell.returncode}: {block.lines[-1]}")
+            assert time.monotonic() < deadline, failure(f"nothing answers on port {block.port} after {port_limit:.0f} s")
+            time.sleep(0.5)
         try:
-            deadline = time.monotonic() + SETUP_LIMIT
-            while not setup_done.exists():
-                assert shell.poll() is None, failure(f"a setup line exited {shell.returncode}")
-                assert time.monotonic() < deadline, failure(f"setup lines still running after {SETUP_LIMIT:.0f} s")
-                time.sleep(0.5)
-            assert not port_answers(block.port), f"port {block.port} was taken by another process during setup"
-            go.touch()
-            deadline = time.monotonic() + port_limit
-            while not port_answers(block.port):
-                assert shell.poll() is None, failure(f"the server line exited {shell.returncode}: {block.lines[-1]}")
-                assert time.monotonic() < deadline, failure(f"nothing answers on port {block.port} after {port_limit:.0f} s")
-                time.sleep(0.5)
-            try:
-                check_pages(block)
-            except AssertionError as error:
-                raise AssertionError(failure(str(error))) from None
-        finally:
-            stop(shell)
+            check_pages(block)
+        except AssertionError as error:
+            raise AssertionError(failure(str(error))) from None
+    finally:
+        stop(shell)
     entries = (entry.partition("=") for entry in env_dump.read_text().split("\0") if "=" in entry)
     return {key: value for key, _, value in entries if key not in ("_", "SHLVL", "PWD", "OLDPWD")}
 
@@ -221,6 +220,15 @@ def stop(shell: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
+@contextmanager
+def port_lock(port: int) -> Iterator[None]:
+    """One quick start per port at a time on this machine (the README fixes the port): another
+    run of this test waits here instead of finding the port, or its database, taken."""
+    with open(Path(tempfile.gettempdir()) / f"quickstart-port-{port}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def drop_database(name: str) -> None:
     with admin_connect() as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -229,13 +237,15 @@ def drop_database(name: str) -> None:
 def test_readme_quick_start_works_as_written(spec, tmp_path):
     blocks = parse_blocks((spec.path / "README.md").read_text())
     folder = lone_copy(spec.path, tmp_path / spec.name)
-    after_local = run_block(blocks["local"], folder, reader_env(), tmp_path)
+    with port_lock(blocks["local"].port):
+        after_local = run_block(blocks["local"], folder, reader_env(), tmp_path)
     database = blocks["postgres"].database
-    drop_database(database)
-    try:
-        run_block(blocks["postgres"], folder, after_local, tmp_path)
-    finally:
+    with port_lock(blocks["postgres"].port):
         drop_database(database)
+        try:
+            run_block(blocks["postgres"], folder, after_local, tmp_path)
+        finally:
+            drop_database(database)
 
 
 # The runner itself, on a tiny README served by Python's own http.server (no app, no pip):
