@@ -20,8 +20,9 @@ def embedded_defaults(settings):
 def seeded(transactional_db):
     """The contract data, as the migration seeds it.
 
-    Views run their queries on the DB thread pool, so tests need real commits
-    (transactional_db); its flush after each test empties the tables, hence re-seed.
+    The contract's database views close their connection as they return (back to the
+    pool), which a test wrapped in one transaction would not survive: so real commits
+    (transactional_db), whose flush after each test empties the tables, hence re-seed.
     """
     # Imported here, not at module level: pytest may load this conftest from outside the
     # app's virtualenv (the monorepo's shared suite), where Django is not installed.
