@@ -75,7 +75,7 @@ def test_connection_budget_holds_for_every_web_concurrency_heroku_sets(monkeypat
     monkeypatch.setenv("WEB_CONCURRENCY", str(workers))
     per_process = config.load().connections_per_web_process
     assert per_process >= 1
-    worker_release_psql = config.WORKER_CONCURRENCY + config.RELEASE_AND_PSQL_CONNECTIONS
+    worker_release_psql = config.WORKER_CONNECTIONS + config.RELEASE_AND_PSQL_CONNECTIONS
     assert workers * per_process + worker_release_psql <= config.DEFAULT_CONNECTION_LIMIT
 
 

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.ctx import AppContext
 from sqlalchemy import update
 
-from .config import WORKER_CONCURRENCY
+from .config import WORKER_THREADS
 from .models import Poll, db, utcnow
 
 MAX_POLL_DURATION = timedelta(days=7)
@@ -108,10 +108,9 @@ def init_celery(app: Flask) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         task_acks_late=True, task_reject_on_worker_lost=True, task_ignore_result=True, worker_prefetch_multiplier=1,
         # Threads, not prefork: one process, so Heroku's SIGTERM reaches exactly the
-        # process that restores unacked messages, and the database connections are
-        # exactly WORKER_CONCURRENCY (config.py).
+        # process that restores unacked messages, and its pool is the budget's (config.py).
         worker_pool="threads",
-        worker_concurrency=WORKER_CONCURRENCY,
+        worker_concurrency=WORKER_THREADS,
         beat_schedule={"close-due-polls": {"task": "votr.close_due_polls", "schedule": SWEEP_SECONDS}},
         # The dyno's file system is ephemeral; beat only needs the file while it runs.
         beat_schedule_filename=str(Path(tempfile.gettempdir()) / "votr-celerybeat-schedule"),

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 DEFAULT_CONNECTION_LIMIT = 20
 # The release phase (which may run while web is up) and one `heroku pg:psql`.
 RELEASE_AND_PSQL_CONNECTIONS = 2
-# The Celery worker's job threads, a connection each. One leaves a connection per web
-# process even at the buildpack's largest WEB_CONCURRENCY, 17: 17 + 1 + 2 = 20.
-WORKER_CONCURRENCY = 1
+# The Celery worker's job threads share one connection (a closing job holds it for
+# milliseconds). One leaves a connection per web process even at the buildpack's
+# largest WEB_CONCURRENCY, 17: 17 + 1 + 2 = 20. With one thread, ETA jobs ran ~7 s late.
+WORKER_THREADS = 2
+WORKER_CONNECTIONS = 1
 # Production's Host names unless TRUSTED_HOSTS is set: <app>.herokuapp.com (a leading
 # dot matches subdomains) and loopback, for a probe from inside the dyno.
 DEFAULT_TRUSTED_HOSTS = [".herokuapp.com", "localhost", "127.0.0.1"]
@@ -39,7 +41,7 @@ class Settings:
 
     @property
     def connections_per_web_process(self) -> int:
-        spare = self.connection_limit - WORKER_CONCURRENCY - RELEASE_AND_PSQL_CONNECTIONS
+        spare = self.connection_limit - WORKER_CONNECTIONS - RELEASE_AND_PSQL_CONNECTIONS
         return spare // self.web_concurrency
 
 
@@ -79,6 +81,6 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         raise ConfigError(
             f"WEB_CONCURRENCY={settings.web_concurrency} web processes need a database connection "
             f"each, but DATABASE_CONNECTION_LIMIT={settings.connection_limit} leaves fewer after "
-            f"the Celery worker ({WORKER_CONCURRENCY}), release and psql ({RELEASE_AND_PSQL_CONNECTIONS})"
+            f"the Celery worker ({WORKER_CONNECTIONS}), release and psql ({RELEASE_AND_PSQL_CONNECTIONS})"
         )
     return settings
