@@ -40,10 +40,7 @@ keepalive = 95
 timeout = 25
 # Heroku sends SIGTERM, then SIGKILL 30 s later: requests in flight get 20 s.
 graceful_timeout = 20
-# Access log on stdout (Logplex reads stdout and stderr), with the router's
-# request id; the articles' `--log-file -` set the error log instead.
+# Access log on stdout, where Logplex reads it (the articles' `--log-file -` set the
+# error log instead), with the router's request id to match the router's own log line.
 accesslog = "-"
-access_log_format = (
-    'method=%(m)s path="%(U)s" status=%(s)s duration=%(M)sms '
-    'request_id=%({x-request-id}i)s fwd="%({x-forwarded-for}i)s"'
-)
+access_log_format = '%(h)s "%(r)s" %(s)s %(M)sms request_id=%({x-request-id}i)s'

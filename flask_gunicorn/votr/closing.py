@@ -2,20 +2,18 @@
 
 It survives Heroku's SIGTERM to every process: the message leaves Redis only after
 the job ran (acks_late; a warm shutdown puts it back), and a sweep every 30 s and at
-each worker start closes what a killed worker lost. Closing is idempotent. Without
-REDIS_URL the web process closes polls on a timer thread, so it runs with no services.
+each worker start closes what a killed worker lost (also without Redis: the worker's
+beat runs on an in-memory broker). Closing is idempotent; votes never wait for it.
 """
 
 import logging
 import ssl
 import tempfile
-import threading
 from datetime import UTC, timedelta
 from pathlib import Path
 
 from celery import Celery, Task, shared_task, signals
 from flask import Flask, current_app
-from flask.ctx import AppContext
 from sqlalchemy import update
 
 from .config import WORKER_THREADS
@@ -66,24 +64,12 @@ def sweep_at_start(sender=None, **_):
 
 
 def schedule_closing(poll: Poll) -> None:
-    """After the poll is committed: have it closed at poll.closes_at."""
-    if poll.closes_at is None:
-        return
-    if current_app.config["REDIS_URL"]:
+    """After the poll is committed: have the worker close it at poll.closes_at."""
+    if poll.closes_at is not None and current_app.config["REDIS_URL"]:
         try:
             close_poll.apply_async((poll.id,), eta=poll.closes_at.replace(tzinfo=UTC))
         except Exception as exc:  # Redis down: the worker's sweep closes it instead.
             log.warning("poll %s: closing job not queued (%s); the sweep will close it", poll.id, exc)
-        return
-    delay = max(0.0, (poll.closes_at - utcnow()).total_seconds())
-    timer = threading.Timer(delay, close_in_process, args=(current_app.app_context(), poll.id))
-    timer.daemon = True
-    timer.start()
-
-
-def close_in_process(context: AppContext, poll_id: int) -> None:
-    with context:
-        close_due(poll_id)
 
 
 def init_celery(app: Flask) -> Celery:
