@@ -27,11 +27,9 @@ threads = settings.connections_per_web_process
 # bytes get gunicorn's own HTML 414/431/400 before Flask.
 limit_request_line = 8190
 
-# gunicorn 25+ opens a control socket at one fixed path per user: two servers on
-# one machine would fight over it, and nothing on a dyno talks to it.
+# gunicorn 25+ opens a control socket at one path per user; nothing on a dyno uses it.
 control_socket_disable = True
-# Build the app once in the master and fork it: faster boot, shared memory. Safe:
-# creating the app opens no connection and starts no thread.
+# Build the app once and fork it (faster boot); creating it opens no connection.
 preload_app = True
 # The router keeps idle connections 90 s; closing first would race a request it
 # is already sending. 95 > 90, so the router always closes first.

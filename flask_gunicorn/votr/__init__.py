@@ -11,11 +11,8 @@ from .models import db, engine_options
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
-    """Build the app from the environment; test_config overrides any Flask setting.
-
-    Opens no connection and starts no thread: safe to import for gunicorn's
-    preload, the release phase and the tests alike.
-    """
+    """Build the app from the environment (test_config overrides any setting). Opens no
+    connection and starts no thread: safe for gunicorn's preload, release and tests."""
     settings = config.load()
     app = Flask(__name__)
     app.config.from_mapping(

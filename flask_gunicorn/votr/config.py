@@ -30,7 +30,6 @@ class ConfigError(SystemExit):
 
 @dataclass(frozen=True)
 class Settings:
-    production: bool
     debug: bool
     secret_key: str
     database_url: str | None
@@ -66,7 +65,6 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
     database_url = environ.get("DATABASE_URL", "").strip()
     hosts = [host.strip() for host in environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()]
     settings = Settings(
-        production=production,
         debug=environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"},
         secret_key=secret_key or secrets.token_hex(32),
         database_url=sqlalchemy_url(database_url) if database_url else None,
@@ -78,9 +76,7 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         connection_limit=positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT),
     )
     if settings.database_url and settings.connections_per_web_process < 1:
-        raise ConfigError(
-            f"WEB_CONCURRENCY={settings.web_concurrency} web processes need a database connection "
-            f"each, but DATABASE_CONNECTION_LIMIT={settings.connection_limit} leaves fewer after "
-            f"the Celery worker ({WORKER_CONNECTIONS}), release and psql ({RELEASE_AND_PSQL_CONNECTIONS})"
-        )
+        raise ConfigError(f"WEB_CONCURRENCY={settings.web_concurrency} web processes need a database connection each, "
+                          f"but DATABASE_CONNECTION_LIMIT={settings.connection_limit} leaves fewer after the Celery "
+                          f"worker ({WORKER_CONNECTIONS}), release and psql ({RELEASE_AND_PSQL_CONNECTIONS})")
     return settings

@@ -1,8 +1,6 @@
 """Every error answers with a short JSON message; no traceback or debug page leaves."""
 
-import logging
-
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, current_app, jsonify, request
 from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -10,8 +8,6 @@ from werkzeug.exceptions import HTTPException
 
 # The contract's limit for a request body, on every route.
 MAX_BODY_BYTES = 1024 * 1024
-
-log = logging.getLogger(__name__)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -58,7 +54,7 @@ def malformed_body(exc: ParseException):
 
 
 def database_unavailable(exc: Exception):
-    log.warning("database unavailable: %s", describe_failure(exc))
+    current_app.logger.warning("database unavailable: %s", describe_failure(exc))
     return jsonify(error=f"database unavailable: {describe_failure(exc)}"), 503
 
 

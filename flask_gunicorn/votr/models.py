@@ -19,16 +19,14 @@ db = SQLAlchemy(model_class=Base)
 
 
 def engine_options(database_url: str, pool_size: int) -> dict:
-    if not database_url.startswith("postgresql"):
-        # SQLite: the development default, one file, no server to wait for.
+    if not database_url.startswith("postgresql"):  # SQLite, the development default
         return {"pool_pre_ping": True}
     return {
         # The process's whole share of the plan's limit; gunicorn runs a thread per connection.
         "pool_size": pool_size,
         "max_overflow": 0,
         "pool_timeout": POOL_TIMEOUT,
-        # A connection the database dropped (restart, failover, a cut) is tested
-        # and replaced at checkout instead of failing the request that gets it.
+        # A connection the database dropped (restart, failover) is replaced at checkout.
         "pool_pre_ping": True,
         # Recycle before Heroku Postgres' idle limits or a NAT forget about it.
         "pool_recycle": 1800,
