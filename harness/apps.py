@@ -19,13 +19,6 @@ REDIS_BASE = "redis://127.0.0.1:6379"
 # shares the last of Redis's 16 default databases.
 SPARE_REDIS_DB = 15
 
-# Until django_channels/app.json declares them under environments.test.env (its owner adds
-# them), the settings that app needs behind the suite's plain HTTP on 127.0.0.1. Remove once
-# that app.json has the keys: an app.json that declares its own test settings wins.
-LEGACY_TEST_SETTINGS = {
-    "django_channels": {"ALLOWED_HOSTS": "127.0.0.1,localhost,[::1]", "SECURE_SSL_REDIRECT": "false"},
-}
-
 PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")
 
 
@@ -75,9 +68,7 @@ class AppSpec:
     def test_settings(self) -> dict[str, str]:
         """app.json's `environments.test.env` (Heroku CI's test environment): what the app
         needs where the platform talks plain HTTP to 127.0.0.1 instead of HTTPS to a public host."""
-        declared = self.app_json.get("environments", {}).get("test", {}).get("env")
-        if declared is None:
-            return dict(LEGACY_TEST_SETTINGS.get(self.name, {}))
+        declared = self.app_json.get("environments", {}).get("test", {}).get("env", {})
         return {name: str(value) for name, value in declared.items()}
 
     @property
