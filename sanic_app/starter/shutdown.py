@@ -1,8 +1,8 @@
 """Stop each worker once, however many stop signals arrive (README, "exceptions kept").
-Heroku SIGTERMs every process at once and Sanic's manager SIGINTs its workers again; Sanic's
-worker restores the default actions after the first, so the second cut the drain short. A
-connection busy when the drain starts would stay open (keep-alive) for 20 s: its last
-response closes it."""
+Heroku SIGTERMs every process at once and Sanic's manager SIGINTs its workers again; since
+https://github.com/sanic-org/sanic/pull/3122 (25.12) the worker restores the default actions
+after the first, so the second cut the drain short (tests/test_shutdown.py fails once Sanic
+fixes it). A keep-alive connection busy at the stop would stay open 20 s: its last response closes it."""
 
 import asyncio
 import contextlib
