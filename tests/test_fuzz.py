@@ -36,21 +36,39 @@ requests = st.fixed_dictionaries({
 
 
 def test_generated_requests_never_get_a_5xx(spec, served):
-    seen = {"count": 0, "statuses": set()}
+    seen = {"count": 0, "statuses": set(), "reused_connection_closed": 0}
+
+    def send(request):
+        return client.request(request["method"], request["path"], params=request["params"],
+                              headers=request["headers"], content=request["body"])
 
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck), database=None)
     @given(request=requests)
     def check(request):
-        response = client.request(request["method"], request["path"], params=request["params"],
-                                  headers=request["headers"], content=request["body"])
+        nonlocal client
+        try:
+            response = send(request)
+        except httpx.TransportError:
+            # A kept-alive connection the server closed after the previous request (uWSGI's
+            # router does so after a request with a body without saying `Connection: close`:
+            # unbit/uwsgi#2133). Measured; the request itself must still be answered on a
+            # fresh connection, as a client (or Heroku's router) retries it.
+            seen["reused_connection_closed"] += 1
+            client.close()
+            client = httpx.Client(base_url=served.url, timeout=10)
+            response = send(request)
         seen["count"] += 1
         seen["statuses"].add(response.status_code)
         assert response.status_code < 500, (request, response.status_code, response.text[:300])
         assert not leaks(response.text), (request, response.text[:300])
 
-    with httpx.Client(base_url=served.url, timeout=10) as client:
+    client = httpx.Client(base_url=served.url, timeout=10)
+    try:
         check()
+    finally:
+        client.close()
     record(spec, "fuzzed_requests", seen["count"])
+    record(spec, "fuzz_reused_connections_closed_by_server", seen["reused_connection_closed"])
     assert seen["count"] >= 200
     assert any(status < 300 for status in seen["statuses"]) and any(status >= 400 for status in seen["statuses"])
