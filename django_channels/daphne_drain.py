@@ -3,7 +3,8 @@
 Plain Daphne lets Twisted stop at once on SIGTERM and cancels every request still running:
 they get no answer. Heroku sends SIGTERM on every deploy, restart and daily cycle (SIGKILL
 30 s later). Upstream: https://github.com/django/daphne/issues/177. tests/test_drain.py
-fails once plain Daphne answers them itself; then delete this module. Public APIs only.
+fails once plain Daphne answers them itself; then delete this module. No private
+attributes: it reads Daphne's public `Server.connections`, which that test guards.
 """
 
 import asyncio
