@@ -48,8 +48,8 @@ def http_error(exc: HTTPException):
 
 
 def malformed_body(exc: ParseException):
-    # gunicorn parses a chunked body while the app reads it, so its errors (bad
-    # chunk size or extension, missing CRLF, a forbidden trailer) surface here.
+    # gunicorn parses a chunked body while the app reads it, so its errors surface
+    # here as a 500: benoitc/gunicorn#2832; tests/test_upstream.py notices a fix.
     return jsonify(error=f"malformed request body: {str(exc)[:100]}"), 400
 
 
