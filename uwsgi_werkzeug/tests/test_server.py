@@ -39,9 +39,9 @@ def platform_env(**overrides):
     return {name: value for name, value in env.items() if value is not None}
 
 
-def start(env, log_path):
+def start(env, log_path, ini="uwsgi.ini"):
     log = open(log_path, "wb")
-    return subprocess.Popen(["sh", "-c", "uwsgi uwsgi.ini"], cwd=APP_DIR, env=env,
+    return subprocess.Popen(["sh", "-c", f"uwsgi {ini}"], cwd=APP_DIR, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -164,3 +164,63 @@ def test_production_without_secret_key_stops_the_master(tmp_path):
     assert len(reasons) == 1, output
     assert "Traceback" not in output
     assert "spawned uWSGI worker" not in output
+
+
+ROUTER_HOOK = "hook-as-gateway = unix_signal:15 worker_wakeup\n"
+
+
+def held_app_ini(tmp_path, keep_router_hook):
+    """uwsgi.ini's own text serving tests/held_app.py, with or without the router hook."""
+    text = (APP_DIR / "uwsgi.ini").read_text()
+    app_lines = "pythonpath = %d\nmodule = webapp.wsgi:application\n"
+    assert text.count(ROUTER_HOOK) == 1 and text.count(app_lines) == 1
+    text = text.replace(app_lines, f"pythonpath = {APP_DIR}\nmodule = tests.held_app:application\n")
+    if not keep_router_hook:
+        text = text.replace(ROUTER_HOOK, "")
+    ini = tmp_path / "held.ini"
+    ini.write_text(text)
+    return ini
+
+
+def answer_to_a_request_in_flight_at_sigterm(tmp_path, keep_router_hook) -> bytes:
+    """Hold /held in a worker, SIGTERM every process of the group, read what comes back."""
+    env = platform_env(DATABASE_URL=None)
+    port, log_path = int(env["PORT"]), tmp_path / "uwsgi.log"
+    process = start(env, log_path, held_app_ini(tmp_path, keep_router_hook))
+    try:
+        wait_for(port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(f"GET /held HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            end = time.monotonic() + 5
+            while "held request started" not in log_path.read_text(errors="replace"):
+                assert time.monotonic() < end, "the held request never reached a worker"
+                time.sleep(0.05)
+            os.killpg(process.pid, signal.SIGTERM)
+            answer = b""
+            try:
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            except ConnectionResetError:
+                pass
+        started = time.monotonic()
+        while group_alive(process.pid) and time.monotonic() - started < 10:
+            time.sleep(0.05)
+        assert not group_alive(process.pid)
+        return answer
+    finally:
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.poll()
+
+
+def test_upstream_router_still_cuts_requests_in_flight_on_sigterm(tmp_path):
+    """uWSGI 2.0's HTTP router exits on SIGTERM at once (unbit/uwsgi#1795, #849). When this
+    fails, uWSGI fixed the router: delete the hook-as-gateway line from uwsgi.ini."""
+    assert answer_to_a_request_in_flight_at_sigterm(tmp_path, keep_router_hook=False) == b""
+
+
+def test_a_request_in_flight_at_sigterm_gets_its_answer(tmp_path):
+    answer = answer_to_a_request_in_flight_at_sigterm(tmp_path, keep_router_hook=True)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.endswith(b"answered")

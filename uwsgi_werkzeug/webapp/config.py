@@ -25,7 +25,6 @@ class Config:
     debug: bool
     production: bool
     database_url: str | None
-    redis_url: str | None
     database_connection_limit: int
     web_concurrency: int
     serve_test_app: bool = False
@@ -84,7 +83,6 @@ def load_config(environ=None) -> Config:
         debug=_flag(environ, "DEBUG", default=False),
         production=production,
         database_url=environ.get("DATABASE_URL") or None,
-        redis_url=environ.get("REDIS_URL") or None,
         database_connection_limit=_int_from_env(environ, "DATABASE_CONNECTION_LIMIT", 20),
         web_concurrency=_int_from_env(environ, "WEB_CONCURRENCY", 2),
         # Werkzeug's test app shows every request header (cookies included), sys.path and
