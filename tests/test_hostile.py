@@ -432,6 +432,10 @@ def test_hostile_json_gets_a_short_4xx(spec, served):
                 problem = refusal(route, answer)
                 if route.documented and case == "a 2 MiB string" and not problem and answer.status != 413:
                     problem = f"status {answer.status}, wanted 413 for a body over 1 MiB"
+                if not route.documented and case == "a 2 MiB string" and answer.status < 500 and not leaks(answer.text()):
+                    # A route that takes no body: the answer to a large one is measured (contract
+                    # v2); uWSGI's router may reset it unanswered (unbit/uwsgi#2133).
+                    problem = None
                 found.check(f"{route} {case}", answer, problem)
 
 
