@@ -85,11 +85,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-websocket", action="store_true", help="skip the chat's websocket figure")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx reference")
     p.add_argument("--smoke", action="store_true",
-                   help="CI mode: one short level per route, 1 repeat, results in bench/results/smoke/, README untouched")
+                   help="CI mode: one short level per route, 1 repeat, results in bench/results/smoke/")
     p.add_argument("--out", type=Path, help="results folder (default bench/results, or bench/results/smoke)")
-    p.add_argument("--no-readme", action="store_true", help="do not regenerate the README's Comparison section")
     p.add_argument("--from-json", type=Path, metavar="PATH",
-                   help="run nothing: re-render tables, charts (and README) from a results JSON, e.g. bench/results/latest.json")
+                   help="run nothing: re-render the results page and charts from a results JSON, e.g. bench/results/latest.json")
     args = p.parse_args(argv)
     base = SMOKE if args.smoke else DEFAULTS
     args.duration = args.duration or base["duration"]
@@ -109,7 +108,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.routes = list(DEFAULT_ROUTES)
     args.out = args.out or (BENCH / "results" / ("smoke" if args.smoke else ""))
     if args.smoke:
-        args.no_readme = True
         args.no_access_log = True  # the same interleaving as the servers; two more boots per app
     return args
 
@@ -492,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         results = json.loads(args.from_json.read_text())
         results["summary"] = stats.aggregate(results["runs"])
-        written = report.write_all(results, args.out, readme=not args.no_readme)
+        written = report.write_all(results, args.out)
         print(report.markdown(results))
         print("wrote " + ", ".join(str(p) for p in written))
         return 0
@@ -544,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runner.runs,
         "summary": stats.aggregate(runner.runs),
     }
-    written = report.write_all(results, args.out, readme=not args.no_readme)
+    written = report.write_all(results, args.out)
     print()
     print(report.markdown(results))
     print(f"wrote {', '.join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p) for p in written)}")

@@ -1,20 +1,17 @@
-"""Results -> JSON, Markdown, one PNG chart per route group, and the README's Comparison section.
+"""Results -> bench/results/: JSON, a Markdown page with one section per app, one PNG chart per app.
 
 Every figure is information: ratios to the framework's stripped reference and between the
-two servers, with their spread; no target, no verdict, no tuning advice.
+two servers, with their spread; no target, no verdict, no tuning advice. Nothing here writes a
+README: READMEs link the page's sections (their anchors are the headings below).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from bench import stats
 
-REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 BUDGET = 20 - 2  # CONTRACT.md's budget: the role's 20 connections, minus release + one psql session
 ROUTE_ORDER = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
 KIND_ORDER = {"app": 0, "second": 1, "stripped": 2, "log-on": 3, "log-off": 4, "nginx": 5}
@@ -23,7 +20,7 @@ HOW_TO_READ = (
     "WEB_CONCURRENCY, timed in turns (A, B, A, B) so that machine noise hits both alike; **faster** names "
     "the quicker server and by how much (the median of the paired ratios, min–max across repeats). "
     "**÷ reference** compares each with its framework's barest setup on the Procfile's server "
-    "(TechEmpower-style, see bench/README.md): below 1.00 is what the app's own features "
+    "(TechEmpower-style, see [bench/README.md](../README.md)): below 1.00 is what the app's own features "
     "cost, information rather than a target."
 )
 
@@ -89,26 +86,44 @@ def comparisons(results: dict) -> list[dict]:
             b = stats.at_level(rows, second, route, top) if second else None
             if a is None and b is None:
                 continue
-            item = {"app": app, "route": route, "procfile": first, "second": second,
-                    "procfile_rps": a["rps"] if a else None, "second_rps": b["rps"] if b else None,
-                    "second_vs_procfile": stats.paired_ratios(runs, second, first, route, top) if a and b else None}
+            item = {
+                "app": app,
+                "route": route,
+                "procfile": first,
+                "second": second,
+                "procfile_rps": a["rps"] if a else None,
+                "second_rps": b["rps"] if b else None,
+                "second_vs_procfile": stats.paired_ratios(runs, second, first, route, top) if a and b else None,
+            }
             for key, name in (("procfile", first), ("second", second)):
-                item[f"{key}_vs_reference"] = (stats.paired_ratios(runs, name, reference, route, top)
-                                               if name and reference and stats.at_level(rows, reference, route, top)
-                                               else None)
+                item[f"{key}_vs_reference"] = (
+                    stats.paired_ratios(runs, name, reference, route, top)
+                    if name and reference and stats.at_level(rows, reference, route, top)
+                    else None
+                )
             out.append(item)
     return out
 
 
-def server_table(results: dict) -> str:
+def server_table(results: dict, app: str) -> str:
+    """One app's rows: its Procfile server beside its second server, and both against the reference."""
     top = top_level(results)
-    head = ["app", "route", f"Procfile server req/s c={top}", f"second server req/s c={top}",
-            "faster", "second ÷ Procfile", "Procfile ÷ reference", "second ÷ reference"]
+    head = [
+        "route",
+        f"Procfile server req/s c={top}",
+        f"second server req/s c={top}",
+        "faster",
+        "second ÷ Procfile",
+        "Procfile ÷ reference",
+        "second ÷ reference",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     targets = results["targets"]
     for c in comparisons(results):
+        if c["app"] != app:
+            continue
         second = targets.get(c["second"], {}) if c["second"] else {}
-        first_name = f"{c['app']} ({_server_name(targets[c['procfile']])})"
+        first_name = f"{_server_name(targets[c['procfile']])}: {fmt_spread(c['procfile_rps'])}"
         second_name = second.get("server", "-")
         if second.get("boot_error"):
             second_cell = f"{second_name}: did not boot"
@@ -116,13 +131,21 @@ def server_table(results: dict) -> str:
             second_cell = f"{second_name}: wrong answer, not timed"
         else:
             second_cell = f"{second_name}: {fmt_spread(c['second_rps'])}" if c["second"] else "-"
-        lines.append("| " + " | ".join([
-            first_name if c["route"] == _routes(results)[0] else "", f"`{c['route']}`",
-            fmt_spread(c["procfile_rps"]), second_cell,
-            faster(c["second_vs_procfile"], _server_name(targets[c["procfile"]]), second_name),
-            fmt_ratio(c["second_vs_procfile"]),
-            fmt_ratio(c["procfile_vs_reference"]), fmt_ratio(c["second_vs_reference"]),
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{c['route']}`",
+                    first_name,
+                    second_cell,
+                    faster(c["second_vs_procfile"], _server_name(targets[c["procfile"]]), second_name),
+                    fmt_ratio(c["second_vs_procfile"]),
+                    fmt_ratio(c["procfile_vs_reference"]),
+                    fmt_ratio(c["second_vs_reference"]),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -148,8 +171,11 @@ def detail_table(results: dict) -> str:
     rows = results["summary"]
     levels = results["settings"]["connections"]
     top = top_level(results)
-    head = (["route", "target"] + [f"req/s c={c}" for c in levels]
-            + [f"p50 ms c={top}", f"p99 ms c={top}", "non-2xx / socket err", "peak DB conns"])
+    head = (
+        ["route", "target"]
+        + [f"req/s c={c}" for c in levels]
+        + [f"p50 ms c={top}", f"p99 ms c={top}", "non-2xx / socket err", "peak DB conns"]
+    )
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     index = {(r["target"], r["route"], r["connections"]): r for r in rows}
     for route in _routes(results):
@@ -166,8 +192,9 @@ def detail_table(results: dict) -> str:
             cells.append(fmt_spread(t["p99_ms"]) if t else "-")
             cells.append(f"{sum(r['non_2xx'] for r in mine)} / {sum(r['socket_errors'] for r in mine)}")
             peak = max(r["peak_db_connections"] for r in mine)
-            cells.append("-" if results["targets"][name]["kind"] == "nginx" else
-                         f"{peak}" + (f" (over {BUDGET})" if peak > BUDGET else ""))
+            cells.append(
+                "-" if results["targets"][name]["kind"] == "nginx" else f"{peak}" + (f" (over {BUDGET})" if peak > BUDGET else "")
+            )
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -186,10 +213,18 @@ def access_log_table(results: dict) -> str:
         paired = stats.paired_ratios(runs, on[0], off[0], route, top)
         cost = {k: (1 - v if isinstance(v, float) else v) for k, v in paired.items()}
         cost["min"], cost["max"] = (1 - paired["max"], 1 - paired["min"]) if paired["n"] else (None, None)
-        cost_text = "-" if cost["median"] is None else (
-            f"{cost['median']:.0%}" + (f" ({cost['min']:.0%}–{cost['max']:.0%})" if paired["n"] > 1 else ""))
-        lines.append("| " + " | ".join([app, results["targets"][on[0]].get("switch", ""), fmt_spread(a["rps"]),
-                                         fmt_spread(b["rps"]), cost_text]) + " |")
+        cost_text = (
+            "-"
+            if cost["median"] is None
+            else (f"{cost['median']:.0%}" + (f" ({cost['min']:.0%}–{cost['max']:.0%})" if paired["n"] > 1 else ""))
+        )
+        lines.append(
+            "| "
+            + " | ".join(
+                [app, results["targets"][on[0]].get("switch", ""), fmt_spread(a["rps"]), fmt_spread(b["rps"]), cost_text]
+            )
+            + " |"
+        )
     if not lines:
         return ""
     head = ["app", "switch (on / off)", f"/json req/s c={top}, log on", "log off", "throughput the log costs"]
@@ -201,18 +236,45 @@ def websocket_table(results: dict) -> str:
     if not rows:
         return ""
     s = results["settings"]
-    head = ["server (2 processes, 1 Redis)", "clients", "connected", "frames sent", "delivered/s",
-            "p50 ms across processes", "p99 ms across processes", "lost", "error frames", "peak RSS MB (both)"]
-    lines = [f"Chat websockets: each client sends {s.get('ws_rate', 1):g} frame/s for {s.get('ws_seconds')} s "
-             "in rooms of 10 spread over both processes (every frame is delivered to 10 members, 5 of them "
-             "through Redis on the other process).", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    head = [
+        "server (2 processes, 1 Redis)",
+        "clients",
+        "connected",
+        "frames sent",
+        "delivered/s",
+        "p50 ms across processes",
+        "p99 ms across processes",
+        "lost",
+        "error frames",
+        "peak RSS MB (both)",
+    ]
+    lines = [
+        f"Chat websockets: each client sends {s.get('ws_rate', 1):g} frame/s for {s.get('ws_seconds')} s "
+        "in rooms of 10 spread over both processes (every frame is delivered to 10 members, 5 of them "
+        "through Redis on the other process).",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     for w in rows:
-        lines.append("| " + " | ".join([
-            w["server"], str(w["clients"]), str(w["connected"]), str(w["sent"]), fmt_num(w["delivered_per_s"]),
-            fmt_num(w["p50_ms"]), fmt_num(w["p99_ms"]), str(w["lost"]), str(w["error_frames"]),
-            f"{w['peak_rss_mb']:.0f}",
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    w["server"],
+                    str(w["clients"]),
+                    str(w["connected"]),
+                    str(w["sent"]),
+                    fmt_num(w["delivered_per_s"]),
+                    fmt_num(w["p50_ms"]),
+                    fmt_num(w["p99_ms"]),
+                    str(w["lost"]),
+                    str(w["error_frames"]),
+                    f"{w['peak_rss_mb']:.0f}",
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -233,13 +295,20 @@ def process_table(results: dict) -> str:
         if info["kind"] == "stripped":
             vers = "the app's venv"
         command = info.get("command", "").replace("|", "\\|")
-        lines.append("| " + " | ".join([
-            name, f"`{command}`",
-            f"{info['boot_seconds']:.2f}" if info.get("boot_seconds") is not None else "did not boot",
-            shutdown_text(info),
-            f"{info['peak_rss_mb']:.0f}" if info.get("peak_rss_mb") else "-",
-            vers,
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    f"`{command}`",
+                    f"{info['boot_seconds']:.2f}" if info.get("boot_seconds") is not None else "did not boot",
+                    shutdown_text(info),
+                    f"{info['peak_rss_mb']:.0f}" if info.get("peak_rss_mb") else "-",
+                    vers,
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -256,56 +325,64 @@ def problems(results: dict) -> list[str]:
             out.append(f"{r['target']} {r['route']} at c={top}: {r['non_2xx']} non-2xx, {r['socket_errors']} socket errors")
     for w in results.get("websocket") or []:
         if w["lost"] or w["connected"] < w["clients"]:
-            out.append(f"websocket {w['server']} {w['clients']} clients: {w['lost']} lost, "
-                       f"{w['clients'] - w['connected']} not connected")
+            out.append(
+                f"websocket {w['server']} {w['clients']} clients: {w['lost']} lost, {w['clients'] - w['connected']} not connected"
+            )
     return out + list(results.get("skipped") or [])
 
 
 def header(results: dict) -> str:
     m, s = results["machine"], results["settings"]
-    return (f"Run of {results['date']} on {m['cpus']} CPU(s), {m['cpu_model']} ({m['os']}); {m['wrk']} with "
-            f"{s['wrk_threads']} thread(s) on loopback; WEB_CONCURRENCY={s['workers']} for every server; connections "
-            f"{', '.join(map(str, s['connections']))}; {s['duration']:g} s per run after {s['warmup']:g} s warm-up, "
-            f"{s['repeats']} interleaved repeat(s), median (min–max); total {results['total_seconds']:.0f} s.")
+    return (
+        f"Run of {results['date']} on {m['cpus']} CPU(s), {m['cpu_model']} ({m['os']}); {m['wrk']} with "
+        f"{s['wrk_threads']} thread(s) on loopback; WEB_CONCURRENCY={s['workers']} for every server; connections "
+        f"{', '.join(map(str, s['connections']))}; {s['duration']:g} s per run after {s['warmup']:g} s warm-up, "
+        f"{s['repeats']} interleaved repeat(s), median (min–max); total {results['total_seconds']:.0f} s."
+    )
 
 
-def chart_names(results: dict) -> list[str]:
-    return [f"rps-{stats.slug(route).split('-')[0]}.png" for route in _routes(results)]
+def chart_name(app: str) -> str:
+    return f"rps-{stats.slug(app)}.png"
 
 
-def markdown(results: dict, images: bool = False, image_prefix: str = "") -> str:
-    parts = [header(results), "", HOW_TO_READ, "", server_table(results)]
-    for extra in (websocket_table(results), access_log_table(results)):
-        if extra:
-            parts += ["", extra]
-    if images:
-        parts += [""] + [f"![{name[4:-4]}]({image_prefix}{name})" for name in chart_names(results)]
-    parts += ["", "<details><summary>Every target, every level</summary>", "", detail_table(results), "",
-              process_table(results), "", "</details>"]
+def markdown(results: dict) -> str:
+    """The results page: one section per app (its heading is the anchor READMEs link), then the rest."""
+    parts = ["# Benchmark results", "", "## The run", "", header(results), "", HOW_TO_READ]
+    for app in apps(results):
+        parts += ["", f"## {app}", "", f"![{app}: requests/s per route]({chart_name(app)})", "", server_table(results, app)]
+    for title, table in (("Websockets", websocket_table(results)), ("Access log", access_log_table(results))):
+        if table:
+            parts += ["", f"## {title}", "", table]
+    parts += ["", "## Every target, every level", "", detail_table(results), "", process_table(results)]
     found = problems(results)
     if found:
-        parts += ["", "Problems: " + "; ".join(found)]
+        parts += ["", "## Problems", ""] + [f"- {line}" for line in found]
     return "\n".join(parts) + "\n"
 
 
 def charts(results: dict, out: Path) -> list[Path]:
-    """One chart per route: per app, the Procfile server, the second server and the reference."""
+    """One chart per app, on its own scale (Daphne's 100 req/s would vanish beside Sanic's
+    7,500 on a shared axis): per route, the Procfile server, the second server and the reference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows, top = results["summary"], top_level(results)
-    names = apps(results)
+    rows, top, targets = results["summary"], top_level(results), results["targets"]
+    routes = _routes(results)
     written = []
-    for route, fname in zip(_routes(results), chart_names(results), strict=True):
-        fig, ax = plt.subplots(figsize=(8, 3.6), dpi=72)
-        bars = (("Procfile server", "app", "tab:blue", None), ("second server", "second", "tab:orange", None),
-                ("reference (stripped)", "stripped", "0.6", "//"))
-        for k, (label, kind, color, hatch) in enumerate(bars):
+    for app in apps(results):
+        second = next(iter(targets_of(results, app, "second")), None)
+        reference = next(iter(targets_of(results, app, "stripped")), None)
+        bars = (
+            (f"{_server_name(targets[app])} (Procfile)", app, "tab:blue", None),
+            (targets[second].get("server", "second") if second else None, second, "tab:orange", None),
+            ("reference (stripped)", reference, "0.6", "//"),
+        )
+        fig, ax = plt.subplots(figsize=(7, 3.2), dpi=72)
+        for k, (label, target, color, hatch) in enumerate(bars):
             xs, ys, lo, hi = [], [], [], []
-            for i, app in enumerate(names):
-                target = app if kind == "app" else next(iter(targets_of(results, app, kind)), None)
+            for i, route in enumerate(routes):
                 r = stats.at_level(rows, target, route, top) if target else None
                 if r and r["rps"]["median"]:
                     xs.append(i + (k - 1) * 0.27)
@@ -313,65 +390,31 @@ def charts(results: dict, out: Path) -> list[Path]:
                     lo.append(r["rps"]["median"] - r["rps"]["min"])
                     hi.append(r["rps"]["max"] - r["rps"]["median"])
             if xs:
-                ax.bar(xs, ys, 0.27, yerr=[lo, hi], color=color, label=label, capsize=2, hatch=hatch,
-                       edgecolor="white")
-        labels = []
-        for app in names:
-            second = next(iter(targets_of(results, app, "second")), None)
-            servers = _server_name(results["targets"][app]) + (
-                f" | {results['targets'][second].get('server')}" if second else "")
-            labels.append(f"{app}\n{servers}")
-        ax.set_xticks(range(len(names)), labels, fontsize=7)
+                ax.bar(xs, ys, 0.27, yerr=[lo, hi], color=color, label=label, capsize=2, hatch=hatch, edgecolor="white")
+        ax.set_xticks(range(len(routes)), routes, fontsize=8)
         ax.set_ylabel(f"req/s at {top} connections")
-        ax.set_title(f"{route}: median of the repeats, whiskers min–max", fontsize=10)
+        ax.set_title(f"{app}: median of the repeats, whiskers min–max", fontsize=10)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, frameon=False)
         ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
-        path = out / fname
+        path = out / chart_name(app)
         fig.savefig(path, dpi=72)
         plt.close(fig)
         written.append(path)
     return written
 
 
-def update_readme(results: dict, readme: Path = README) -> None:
-    body = "\n".join([
-        START,
-        "## Comparison",
-        "",
-        "Generated by `make bench` ([bench/README.md](bench/README.md) says what each figure means and which "
-        "TechEmpower choices each reference follows). Full results: [bench/results/latest.md](bench/results/latest.md), "
-        "raw: [latest.json](bench/results/latest.json).",
-        "",
-        markdown(results, images=True, image_prefix="bench/results/").rstrip(),
-        END,
-    ])
-    text = readme.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    readme.write_text(text)
-
-
-def write_all(results: dict, out: Path, readme: bool = True) -> list[Path]:
+def write_all(results: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
-    written = []
     latest = out / "latest.json"
     latest.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     history = out / "history"
     history.mkdir(exist_ok=True)
     (history / f"{stamp}.json").write_text(json.dumps(results, separators=(",", ":"), sort_keys=True) + "\n")
-    for old in out.glob("*.png"):  # charts of routes this run did not measure would be stale
+    for old in out.glob("*.png"):  # charts of apps this run did not measure would be stale
         old.unlink()
     md = out / "latest.md"
-    md.write_text("# Benchmark results\n\n" + markdown(results, images=True))
-    written += [latest, history / f"{stamp}.json", md]
-    written += charts(results, out)
-    if readme:
-        update_readme(results)
-        written.append(README)
-    return written
+    md.write_text(markdown(results))
+    return [latest, history / f"{stamp}.json", md] + charts(results, out)

@@ -37,9 +37,21 @@ def test_spread():
 
 
 def run(target, route, level, rps, kind="app", non=0, sock=0, conns=1):
-    return {"target": target, "kind": kind, "app": target.removeprefix("stripped-"), "route": route,
-            "connections": level, "rps": rps, "p50_ms": 1.0, "p99_ms": 2.0, "non_2xx": non,
-            "socket_errors": sock, "requests": 10, "peak_rss_mb": 50.0, "peak_db_connections": conns}
+    return {
+        "target": target,
+        "kind": kind,
+        "app": target.removeprefix("stripped-"),
+        "route": route,
+        "connections": level,
+        "rps": rps,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+        "non_2xx": non,
+        "socket_errors": sock,
+        "requests": 10,
+        "peak_rss_mb": 50.0,
+        "peak_db_connections": conns,
+    }
 
 
 def test_aggregate_spread():
@@ -114,50 +126,79 @@ def test_boot_failure_and_shutdown_in_one_line():
 
 def results_of(runs, websocket=()):
     return {
-        "date": "2026-01-01T00:00:00+00:00", "total_seconds": 1.0,
+        "date": "2026-01-01T00:00:00+00:00",
+        "total_seconds": 1.0,
         "machine": {"cpus": 2, "cpu_model": "x", "os": "Linux", "wrk": "wrk 4"},
-        "settings": {"connections": [256], "duration": 2, "warmup": 1, "repeats": 2, "wrk_threads": 1, "workers": 2,
-                     "ws_rate": 0.5, "ws_seconds": 10},
-        "targets": {"a": {"kind": "app", "app": "a", "boot_seconds": 1.0, "command": "uwsgi uwsgi.ini"},
-                    "a @ gunicorn": {"kind": "second", "app": "a", "server": "gunicorn", "boot_seconds": 1.0,
-                                     "command": "gunicorn x"},
-                    "stripped-a": {"kind": "stripped", "app": "a", "boot_seconds": 1.0, "command": "uwsgi s.ini"},
-                    "a log on": {"kind": "log-on", "app": "a", "switch": "X=1 / X=0", "command": "uwsgi uwsgi.ini"},
-                    "a log off": {"kind": "log-off", "app": "a", "switch": "X=1 / X=0", "command": "uwsgi uwsgi.ini"}},
-        "skipped": [], "runs": runs, "summary": stats.aggregate(runs), "websocket": list(websocket),
+        "settings": {
+            "connections": [256],
+            "duration": 2,
+            "warmup": 1,
+            "repeats": 2,
+            "wrk_threads": 1,
+            "workers": 2,
+            "ws_rate": 0.5,
+            "ws_seconds": 10,
+        },
+        "targets": {
+            "a": {"kind": "app", "app": "a", "boot_seconds": 1.0, "command": "uwsgi uwsgi.ini"},
+            "a @ gunicorn": {"kind": "second", "app": "a", "server": "gunicorn", "boot_seconds": 1.0, "command": "gunicorn x"},
+            "stripped-a": {"kind": "stripped", "app": "a", "boot_seconds": 1.0, "command": "uwsgi s.ini"},
+            "a log on": {"kind": "log-on", "app": "a", "switch": "X=1 / X=0", "command": "uwsgi uwsgi.ini"},
+            "a log off": {"kind": "log-off", "app": "a", "switch": "X=1 / X=0", "command": "uwsgi uwsgi.ini"},
+        },
+        "skipped": [],
+        "runs": runs,
+        "summary": stats.aggregate(runs),
+        "websocket": list(websocket),
     }
 
 
-def test_server_table_access_log_websocket_and_readme(tmp_path):
+def test_results_page_has_a_section_per_app_and_touches_no_readme(tmp_path, monkeypatch):
     runs = []
     for k in range(2):
         for route in ("/json", "/db"):
-            runs += [dict(run("a", route, 256, 100, conns=19), repeat=k),
-                     dict(run("a @ gunicorn", route, 256, 150, kind="second"), repeat=k),
-                     dict(run("stripped-a", route, 256, 200, kind="stripped"), repeat=k)]
-        runs += [dict(run("a log on", "/json", 256, 60, kind="log-on"), repeat=k),
-                 dict(run("a log off", "/json", 256, 100, kind="log-off"), repeat=k)]
-    chat = {"server": "Daphne (Procfile)", "clients": 50, "connected": 50, "sent": 500, "expected": 5000,
-            "delivered": 4990, "lost": 10, "delivered_per_s": 499.0, "p50_ms": 3.0, "p99_ms": 40.0,
-            "error_frames": 0, "peak_rss_mb": 120.0}
+            runs += [
+                dict(run("a", route, 256, 100, conns=19), repeat=k),
+                dict(run("a @ gunicorn", route, 256, 150, kind="second"), repeat=k),
+                dict(run("stripped-a", route, 256, 200, kind="stripped"), repeat=k),
+            ]
+        runs += [
+            dict(run("a log on", "/json", 256, 60, kind="log-on"), repeat=k),
+            dict(run("a log off", "/json", 256, 100, kind="log-off"), repeat=k),
+        ]
+    chat = {
+        "server": "Daphne (Procfile)",
+        "clients": 50,
+        "connected": 50,
+        "sent": 500,
+        "expected": 5000,
+        "delivered": 4990,
+        "lost": 10,
+        "delivered_per_s": 499.0,
+        "p50_ms": 3.0,
+        "p99_ms": 40.0,
+        "error_frames": 0,
+        "peak_rss_mb": 120.0,
+    }
     results = results_of(runs, [chat])
     rows = {(c["app"], c["route"]): c for c in report.comparisons(results)}
     assert rows[("a", "/json")]["second_vs_procfile"]["median"] == 1.5
     assert rows[("a", "/json")]["procfile_vs_reference"]["median"] == 0.5
     text = report.markdown(results)
-    assert ("| a (uWSGI) | `/json` | 100 (100–100) | gunicorn: 150 (150–150) | gunicorn ×1.50 | 1.50 (1.50–1.50) "
-            "| 0.50 (0.50–0.50) | 0.75 (0.75–0.75) |") in text
+    assert (
+        "| `/json` | uWSGI: 100 (100–100) | gunicorn: 150 (150–150) | gunicorn ×1.50 | 1.50 (1.50–1.50) "
+        "| 0.50 (0.50–0.50) | 0.75 (0.75–0.75) |"
+    ) in text
+    assert "\n## a\n" in text and "![a: requests/s per route](rps-a.png)" in text  # the anchor READMEs link
     assert "| a | X=1 / X=0 | 60.0 (60.0–60.0) | 100 (100–100) | 40% (40%–40%) |" in text
     assert "| Daphne (Procfile) | 50 | 50 | 500 | 499 |" in text
     assert "19 (over 18)" in text  # the connection budget, reported
     assert "websocket Daphne (Procfile) 50 clients: 10 lost" in text
     assert "✅" not in text and "❌" not in text  # information, not verdicts
-    readme = tmp_path / "README.md"
-    readme.write_text("# x\n")
-    report.update_readme(results, readme)
-    report.update_readme(results, readme)  # idempotent: one section between the markers
-    body = readme.read_text()
-    assert body.count(report.START) == 1 and body.count("## Comparison") == 1
+    monkeypatch.chdir(tmp_path)
+    written = report.write_all(results, tmp_path / "results")
+    assert {p.name for p in written} >= {"latest.json", "latest.md", "rps-a.png"}
+    assert all(p.is_relative_to(tmp_path / "results") for p in written)  # no README, anywhere
     json.dumps(results)  # serialisable
 
 
