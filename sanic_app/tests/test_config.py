@@ -29,7 +29,7 @@ def test_budget_formula(limit, workers, expected):
 @pytest.mark.parametrize("web_concurrency", [1, 2, 4, 8, 17, 33, 65])
 @pytest.mark.parametrize("limit", [3, 20, 120, 500])
 def test_budget_holds_for_every_web_concurrency_heroku_sets(limit, web_concurrency):
-    # Heroku's buildpack sets 2, 4, 8 or 17 (Performance-L), 33 or 65 on larger dynos.
+    # Heroku's buildpack sets 2, 4, 5, 9, 17 (Performance-L and -XL) or 33 (Performance-2XL); 8 and 65 bracket them.
     workers, per_worker = budget(limit, web_concurrency)
     assert 1 <= workers <= web_concurrency and per_worker >= 1
     assert workers * per_worker + RESERVED_CONNECTIONS <= limit
