@@ -23,9 +23,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings.database_url or "sqlite:///votr.sqlite3",
         DB_POOL_SIZE=settings.connections_per_web_process,
         REDIS_URL=settings.redis_url,
-        # A Host outside this list is a 400 before routing, so no redirect or
-        # absolute URL is ever built from a client's Host header.
-        TRUSTED_HOSTS=settings.trusted_hosts,
+        # ALLOWED_HOSTS (config.py): a Host outside the list is a 400 before routing, so no
+        # redirect or absolute URL is built from a Host the app does not own.
+        TRUSTED_HOSTS=settings.allowed_hosts,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

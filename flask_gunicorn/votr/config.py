@@ -16,9 +16,11 @@ RELEASE_AND_PSQL_CONNECTIONS = 2
 # largest WEB_CONCURRENCY, 17: 17 + 1 + 2 = 20. With one thread, ETA jobs ran ~7 s late.
 WORKER_THREADS = 2
 WORKER_CONNECTIONS = 1
-# Production's Host names unless TRUSTED_HOSTS is set: <app>.herokuapp.com (a leading
-# dot matches subdomains) and loopback, for a probe from inside the dyno.
-DEFAULT_TRUSTED_HOSTS = [".herokuapp.com", "localhost", "127.0.0.1"]
+# The Host names answered when ALLOWED_HOSTS is unset, off Heroku. On Heroku (DYNO set, CI
+# unset) any Host: its router only routes requests for the app's own domains, so the
+# <name>-<12 hex>.herokuapp.com name and a custom domain work untyped (the reasoning of
+# heroku/python-getting-started's settings.py). Elsewhere nothing filters Host for us.
+LOCAL_HOSTS = ["localhost", "127.0.0.1"]
 
 
 class ConfigError(SystemExit):
@@ -34,7 +36,7 @@ class Settings:
     secret_key: str
     database_url: str | None
     redis_url: str | None
-    trusted_hosts: list[str] | None
+    allowed_hosts: list[str] | None  # None: any Host
     web_concurrency: int
     connection_limit: int
 
@@ -63,14 +65,13 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         raise ConfigError("SECRET_KEY is not set; production (DYNO set, CI unset) requires it "
                           "(heroku config:set SECRET_KEY=$(openssl rand -hex 32))")
     database_url = environ.get("DATABASE_URL", "").strip()
-    hosts = [host.strip() for host in environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()]
+    hosts = [host.strip() for host in environ.get("ALLOWED_HOSTS", "").split(",") if host.strip()]
     settings = Settings(
         debug=environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"},
         secret_key=secret_key or secrets.token_hex(32),
         database_url=sqlalchemy_url(database_url) if database_url else None,
         redis_url=environ.get("REDIS_URL", "").strip() or None,
-        # Development answers any Host (Flask's default); production only its own.
-        trusted_hosts=hosts or (DEFAULT_TRUSTED_HOSTS if production else None),
+        allowed_hosts=hosts or (None if production else LOCAL_HOSTS),
         # Heroku sets WEB_CONCURRENCY from the dyno size; 2 matches its small dynos.
         web_concurrency=positive_int(environ, "WEB_CONCURRENCY", 2),
         connection_limit=positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT),
