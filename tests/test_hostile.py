@@ -28,7 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import record
+from conftest import MEASUREMENTS, record
 from harness.http import leaks
 from harness.raw import Answer, connect, exchange, final, request, stream_until_answered
 
@@ -161,9 +161,12 @@ class Sweep:
     def __init__(self, process):
         self.process = process
         self.problems: list[str] = []
+        self.undated: list[str] = []
         self.log_start = len(process.output())
 
     def check(self, case: str, answer: Answer, problem: str | None) -> None:
+        if answer.status and "date" not in answer.headers:
+            self.undated.append(f"{case} ({answer.status})")
         if problem:
             self.problems.append(f"{case}: {problem}: {answer!r}")
 
@@ -171,6 +174,10 @@ class Sweep:
         self.problems.append(f"{case}: {problem}")
 
     def finish(self) -> None:
+        # Date on what a server answers before the app runs is measured (CONTRACT.md);
+        # the app's own answers are checked in test_contract.py.
+        undated = MEASUREMENTS.get(self.process.spec.name, {}).get("hostile_answers_without_date", [])
+        record(self.process.spec, "hostile_answers_without_date", [*undated, *self.undated])
         time.sleep(0.3)  # the log line of the last request
         log = self.process.output()[self.log_start:]
         for marker in LOG_TRACEBACK:

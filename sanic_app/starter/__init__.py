@@ -1,6 +1,7 @@
 """A Sanic app for Heroku: `create_app()` builds it from the environment."""
 
 import asyncio
+from email.utils import formatdate
 from http import HTTPStatus
 
 from sanic import Request, Sanic
@@ -47,8 +48,11 @@ def create_app(settings: Settings | None = None) -> Sanic:
         headers = dict(getattr(exception, "headers", None) or {})  # a 405 keeps Allow
         return json({"error": message}, status=status, headers=headers)
 
+    # Sanic sends no Date and has no setting for it; RFC 9110 section 6.6.1 requires
+    # one on every 2xx-4xx answer. Response middleware also runs for error answers.
     @app.on_response
-    async def security_headers(request: Request, response: HTTPResponse) -> None:
+    async def every_response_headers(request: Request, response: HTTPResponse) -> None:
+        response.headers.setdefault("Date", formatdate(usegmt=True))
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         end_keep_alive_when_draining(request, response)

@@ -7,6 +7,7 @@ import json
 import logging
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.http import http_date
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import Map, Rule
 from werkzeug.testapp import test_app as werkzeug_test_app
@@ -175,7 +176,15 @@ class WebApp:
         return self.dispatch(request)(environ, start_response)
 
     def __call__(self, environ, start_response):
-        return self.wsgi_app(environ, start_response)
+        # uWSGI adds no Date (its add-header is a fixed text; a per-request one needs its
+        # internal routing, which a pip build without PCRE lacks), and RFC 9110 section
+        # 6.6.1 requires it on every 2xx-4xx answer: add it here, the test app's too.
+        def start_response_with_date(status, headers, exc_info=None):
+            if not any(name.lower() == "date" for name, _ in headers):
+                headers = [*headers, ("Date", http_date())]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_response_with_date)
 
 
 def create_app(config: Config | None = None) -> WebApp:
