@@ -36,9 +36,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or get_random_secret_key()  # developm
 
 DEBUG = env_bool("DEBUG", False)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
-if PRODUCTION and not ALLOWED_HOSTS:
-    sys.exit("ALLOWED_HOSTS is not set: give your app's host names, e.g. myapp.herokuapp.com")
+# Unset: any host on Heroku, since its router only routes requests for the app's own
+# domains to it (new apps' <name>-<12 hex>.herokuapp.com and custom domains work untyped),
+# as heroku/python-getting-started's settings.py reasons; elsewhere an explicit list.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if PRODUCTION else ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

@@ -1,18 +1,22 @@
 import json
 
 import pytest
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from chat.models import Message
-from chatsite.asgi import application
+from chat.routing import websocket_urlpatterns
+from chatsite.asgi import application, same_origin
 
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost:8000")  # the host the page was served from, as a browser sends it
+HEROKU_HOST = b"chat-0123456789ab.herokuapp.com"
 # Communicator waits default to 1 s; a frame that is only slow on a loaded CI machine is
 # not a failure. Waits for silence stay short.
 WAIT = 5
 
 
-async def join(room, origin=ORIGIN):
-    communicator = WebsocketCommunicator(application, f"/ws/chat/{room}/", headers=[origin] if origin else [])
+async def join(room, origin=ORIGIN, app=application, host=HOST):
+    communicator = WebsocketCommunicator(app, f"/ws/chat/{room}/", headers=[host] + ([origin] if origin else []))
     connected, _ = await communicator.connect(timeout=WAIT)
     return communicator, connected
 
@@ -101,8 +105,18 @@ async def test_foreign_or_missing_origin_is_refused(origin):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("origin", "allowed"), [(b"https://" + HEROKU_HOST, True), (b"https://evil.example", False)])
+async def test_on_heroku_any_host_but_only_its_own_origin(origin, allowed):
+    # On Heroku ALLOWED_HOSTS is "*": the socket still needs a page of the host it is for.
+    communicator, connected = await join("x", (b"origin", origin), same_origin(URLRouter(websocket_urlpatterns)),
+                                         (b"host", HEROKU_HOST))
+    assert connected is allowed
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_unknown_socket_path_is_refused():
-    communicator = WebsocketCommunicator(application, "/ws/nope/", headers=[ORIGIN])
+    communicator = WebsocketCommunicator(application, "/ws/nope/", headers=[HOST, ORIGIN])
     connected, _ = await communicator.connect(timeout=WAIT)
     assert not connected
     await communicator.disconnect()
