@@ -12,8 +12,9 @@ DEFAULT_CONNECTION_LIMIT = 20
 # The release phase (which may run while web is up) and one `heroku pg:psql`.
 RELEASE_AND_PSQL_CONNECTIONS = 2
 # The Celery worker's job threads share one connection (a closing job holds it for
-# milliseconds). One leaves a connection per web process even at the buildpack's
-# largest WEB_CONCURRENCY, 17: 17 + 1 + 2 = 20. With one thread, ETA jobs ran ~7 s late.
+# milliseconds). One leaves a connection per web process at WEB_CONCURRENCY 17 (the
+# buildpack's value on Performance-L and -XL): 17 + 1 + 2 = 20; 2XL's 33 needs a bigger
+# plan. With one thread, ETA jobs ran ~7 s late.
 WORKER_THREADS = 2
 WORKER_CONNECTIONS = 1
 # The Host names answered when ALLOWED_HOSTS is unset, off Heroku. On Heroku (DYNO set, CI
