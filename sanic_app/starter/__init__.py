@@ -6,12 +6,13 @@ from http import HTTPStatus
 
 from sanic import Request, Sanic
 from sanic.config import Config
-from sanic.exceptions import SanicException
+from sanic.exceptions import BadRequest, SanicException
+from sanic.headers import parse_host
 from sanic.log import error_logger
 from sanic.response import HTTPResponse, json
 
 from . import contract, db, notes
-from .config import SANIC_DEFAULTS, Settings
+from .config import SANIC_DEFAULTS, Settings, host_allowed
 from .shutdown import end_keep_alive_when_draining, install_stop_once
 from .strict_http import StrictRequest
 
@@ -28,6 +29,14 @@ def create_app(settings: Settings | None = None) -> Sanic:
     # In every worker (not in Sanic's manager), so each worker owns exactly one pool.
     app.before_server_start(db.open_pool)
     app.after_server_stop(db.close_pool)
+
+    if settings.allowed_hosts is not None:  # ALLOWED_HOSTS (config.py); Sanic has no Host check
+
+        @app.on_request
+        async def refuse_other_hosts(request: Request) -> None:
+            # The Host header the client sent, never X-Forwarded-Host (a client sets that freely).
+            if not host_allowed(parse_host(request.headers.getone("host", ""))[0], settings.allowed_hosts):
+                raise BadRequest("this host is not in ALLOWED_HOSTS")
 
     @app.after_server_start  # after Sanic has installed its own signal handlers
     async def stop_once_on_signals(app: Sanic) -> None:

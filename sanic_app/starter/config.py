@@ -11,6 +11,11 @@ DEFAULT_CONNECTION_LIMIT = 20  # Heroku Postgres Essential-0/1 plans
 # Left free by the web: one for `release:` (it runs beside the old web dyno), one for
 # `heroku pg:psql`; add one per other process type using the database.
 RESERVED_CONNECTIONS = 2
+# The Host names answered when ALLOWED_HOSTS is unset, off Heroku. On Heroku (DYNO set, CI
+# unset) any Host: its router only routes requests for the app's own domains, so the
+# <name>-<12 hex>.herokuapp.com name and a custom domain work untyped (the reasoning of
+# heroku/python-getting-started's settings.py). Elsewhere nothing filters Host for us.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 class ConfigError(Exception):
@@ -29,6 +34,12 @@ def budget(connection_limit: int, web_concurrency: int, reserved: int = RESERVED
     all); 33 -> clamped to 18 workers of 1, rather than exceeding the plan or crashing."""
     workers = max(1, min(web_concurrency, connection_limit - reserved))
     return workers, max(1, (connection_limit - reserved) // workers)
+
+
+def host_allowed(host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Django's ALLOWED_HOSTS rule (Sanic has no Host check): a name matches itself, a
+    leading dot the domain and its subdomains."""
+    return bool(host) and any(host == name or (name.startswith(".") and f".{host}".endswith(name)) for name in allowed)
 
 
 def positive_int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
@@ -51,6 +62,7 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     database_url: str | None = None
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS  # None: any Host
 
     workers = property(lambda self: budget(self.connection_limit, self.web_concurrency)[0])
     pool_max_size = property(lambda self: budget(self.connection_limit, self.web_concurrency)[1])
@@ -61,6 +73,7 @@ class Settings:
         # Production as in heroku/python-getting-started: on a dyno, but not in Heroku CI.
         production = bool(environ.get("DYNO")) and not environ.get("CI")
         secret_key = environ.get("SECRET_KEY", "")
+        hosts = tuple(name.strip().lower() for name in environ.get("ALLOWED_HOSTS", "").split(",") if name.strip())
         if not secret_key and production:
             raise ConfigError("SECRET_KEY is not set: production (DYNO set, CI unset) needs one; "
                               "run `heroku config:set SECRET_KEY=$(openssl rand -hex 32)`")
@@ -73,6 +86,7 @@ class Settings:
             database_url=environ.get("DATABASE_URL") or None,
             connection_limit=positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT,
                                           minimum=RESERVED_CONNECTIONS + 1),
+            allowed_hosts=hosts or (None if production else LOCAL_HOSTS),
         )
 
 

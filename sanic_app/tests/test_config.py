@@ -109,3 +109,27 @@ def test_sanic_env_vars_override(monkeypatch):
 
     monkeypatch.setenv("SANIC_REQUEST_TIMEOUT", "30")
     assert create_app(Settings()).config.REQUEST_TIMEOUT == 30
+
+
+def test_allowed_hosts_unset_is_any_host_on_heroku_and_loopback_elsewhere():
+    # Heroku's router only routes the app's own domains to it (heroku/python-getting-started).
+    assert Settings.from_env({"DYNO": "web.1", "SECRET_KEY": "x"}).allowed_hosts is None
+    assert Settings.from_env({"DYNO": "web.1", "CI": "true"}).allowed_hosts == ("localhost", "127.0.0.1")
+    listed = Settings.from_env({"DYNO": "web.1", "SECRET_KEY": "x", "ALLOWED_HOSTS": "Notes.example.org, .example.net"})
+    assert listed.allowed_hosts == ("notes.example.org", ".example.net")
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host", "status"),
+    [
+        (("localhost", "127.0.0.1"), "127.0.0.1:8000", 200),
+        (("localhost", "127.0.0.1"), "evil.example", 400),
+        ((".example.net",), "notes.example.net", 200),
+        ((".example.net",), "badexample.net", 400),
+        (None, "notes-0123456789ab.herokuapp.com", 200),
+    ],
+)
+def test_a_host_outside_allowed_hosts_is_refused(make_app, allowed, host, status):
+    _, response = make_app(Settings(allowed_hosts=allowed)).test_client.get("/json", headers={"Host": host})
+    assert response.status == status
+    assert host not in response.text
