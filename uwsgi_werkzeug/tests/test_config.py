@@ -114,3 +114,11 @@ def test_uwsgi_ini_keeps_the_production_settings():
     # The stats server only on loopback, only when asked for.
     assert options["stats"] == ["127.0.0.1:%(_)"]
     assert "if-env = STATS_PORT\nstats = 127.0.0.1:%(_)" in ini
+
+
+def test_allowed_hosts_unset_is_any_host_on_heroku_and_loopback_elsewhere():
+    # Heroku's router only routes the app's own domains to it (heroku/python-getting-started).
+    assert load_config({"DYNO": "web.1", "SECRET_KEY": "x"}).allowed_hosts is None
+    assert load_config({"DYNO": "web.1", "CI": "true"}).allowed_hosts == ("localhost", "127.0.0.1")
+    listed = load_config({"DYNO": "web.1", "SECRET_KEY": "x", "ALLOWED_HOSTS": "app.example.org, .example.net"})
+    assert listed.allowed_hosts == ("app.example.org", ".example.net")

@@ -157,3 +157,26 @@ def test_a_crashing_view_is_a_clean_500_without_traceback(client):
 def test_queries_parameter(query, expected):
     request = Request(EnvironBuilder(path="/queries", query_string=query).get_environ())
     assert parse_queries(request) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "host", "status"),
+    [
+        ({}, "127.0.0.1:5000", 200),
+        ({}, "evil.example", 400),
+        ({"ALLOWED_HOSTS": ".example.net"}, "app.example.net", 200),
+        ({"ALLOWED_HOSTS": ".example.net"}, "badexample.net", 400),
+        ({"DYNO": "web.1"}, "app-0123456789ab.herokuapp.com", 200),
+    ],
+)
+def test_a_host_outside_allowed_hosts_is_refused(environ, host, status):
+    response = Client(create_app(make_config(**environ))).get("/json", headers={"Host": host})
+    assert response.status_code == status
+    assert host not in response.get_data(as_text=True)
+
+
+def test_the_mounted_test_app_checks_the_host_too(dev_client):
+    assert dev_client.get("/testapp/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+    refused = dev_client.get("/testapp/", headers={"Host": "evil.example"})
+    assert refused.status_code == 400
+    assert b"evil.example" not in refused.data

@@ -6,12 +6,13 @@ import ipaddress
 import json
 import logging
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 from werkzeug.http import http_date
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import Map, Rule
 from werkzeug.testapp import test_app as werkzeug_test_app
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import get_host
 
 from webapp.config import Config, load_config
 from webapp.db import Database, DatabaseUnavailable
@@ -184,6 +185,11 @@ class WebApp:
                 headers = [*headers, ("Date", http_date())]
             return start_response(status, headers, exc_info)
 
+        if self.config.allowed_hosts is not None:  # ALLOWED_HOSTS (config.py), the test app included
+            try:
+                get_host(environ, trusted_hosts=self.config.allowed_hosts)  # Werkzeug's own Host check
+            except SecurityError:
+                return json_response({"error": "this host is not in ALLOWED_HOSTS"}, 400)(environ, start_response_with_date)
         return self.wsgi_app(environ, start_response_with_date)
 
 

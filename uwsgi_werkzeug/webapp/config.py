@@ -13,6 +13,11 @@ TRUE_VALUES = {"1", "true", "yes", "on"}
 # Connections kept back from the web workers: one for the release phase (migrations run
 # while the old web is still up) and one for a `heroku pg:psql` session.
 RESERVED_CONNECTIONS = 2
+# The Host names answered when ALLOWED_HOSTS is unset, off Heroku. On Heroku (DYNO set, CI
+# unset) any Host: its router only routes requests for the app's own domains, so the
+# <name>-<12 hex>.herokuapp.com name and a custom domain work untyped (the reasoning of
+# heroku/python-getting-started's settings.py). Elsewhere nothing filters Host for us.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 class ConfigError(Exception):
@@ -28,6 +33,7 @@ class Config:
     database_connection_limit: int
     web_concurrency: int
     serve_test_app: bool = False
+    allowed_hosts: tuple[str, ...] | None = LOCAL_HOSTS  # None: any Host
     max_body_bytes: int = 1024 * 1024
     # Seconds. A dead database must be a 503 within 5 s: a connection attempt gets 2 s
     # (libpq's floor) and a request waits at most 3 s for a pooled connection, which also
@@ -78,6 +84,7 @@ def load_config(environ=None) -> Config:
             )
         # Development: a fresh random key each start, never a key written in the repo.
         secret_key = secrets.token_urlsafe(32)
+    hosts = tuple(name.strip() for name in environ.get("ALLOWED_HOSTS", "").split(",") if name.strip())
     config = Config(
         secret_key=secret_key,
         debug=_flag(environ, "DEBUG", default=False),
@@ -88,6 +95,7 @@ def load_config(environ=None) -> Config:
         # Werkzeug's test app shows every request header (cookies included), sys.path and
         # versions: the article's demo, served in development or when explicitly asked for.
         serve_test_app=_flag(environ, "SERVE_TEST_APP", default=not production),
+        allowed_hosts=hosts or (None if production else LOCAL_HOSTS),
     )
     if config.database_url and config.db_pool_max_size < 1:
         raise ConfigError(
