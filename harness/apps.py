@@ -72,6 +72,16 @@ class AppSpec:
         return {name: str(value) for name, value in declared.items()}
 
     @property
+    def addons(self) -> set[str]:
+        """The add-on services app.json provisions (`heroku-redis`, `heroku-postgresql`), plan
+        names dropped: what the app uses, as Heroku reads it."""
+        names = set()
+        for addon in self.app_json.get("addons", []):
+            plan = addon if isinstance(addon, str) else addon.get("plan", "")
+            names.add(plan.split(":")[0])
+        return names
+
+    @property
     def build_commands(self) -> list[str]:
         """What Heroku's Python buildpack runs after installing requirements."""
         if (self.path / "manage.py").exists():

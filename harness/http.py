@@ -84,8 +84,17 @@ def load(base_url: str, paths: list[str], clients: int, seconds: float,
     return result
 
 
+class NoAnswer(AssertionError):
+    """The server neither answered nor closed the connection within the timeout: a hang,
+    never a pass for a check about the answer."""
+
+
 def raw_request(port: int, request: bytes, host: str = "127.0.0.1", timeout: float = 10.0) -> bytes:
-    """Send bytes as they are and read the answer; a server may answer before reading it all."""
+    """Send bytes as they are and read the answer; a server may answer before reading it all.
+
+    b"" means the server closed the connection (EOF or reset) without a byte; a server that
+    says nothing within `timeout` raises NoAnswer, so a hang never reads as "closed".
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
@@ -100,7 +109,9 @@ def raw_request(port: int, request: bytes, host: str = "127.0.0.1", timeout: flo
                 chunks.append(data)
                 if b"\r\n\r\n" in b"".join(chunks) and _complete(b"".join(chunks)):
                     break
-        except (TimeoutError, ConnectionResetError):
+        except TimeoutError:
+            raise NoAnswer(f"no answer and no close within {timeout:g} s; read {b''.join(chunks)[:300]!r}") from None
+        except ConnectionResetError:
             pass
     return b"".join(chunks)
 

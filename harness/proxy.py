@@ -137,10 +137,12 @@ class TlsProxy(TcpProxy):
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
         self.context = self_signed_context()
+        self.handshakes = 0  # TLS sessions completed: proof a client really came through
         super().__init__(target_port, target_host)
 
     def _wrap_client(self, client: socket.socket) -> socket.socket:
         client.settimeout(5)
         wrapped = self.context.wrap_socket(client, server_side=True)
         wrapped.settimeout(None)
+        self.handshakes += 1
         return wrapped

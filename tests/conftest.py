@@ -26,6 +26,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "only_app(name): the module checks one app only")
+    config.addinivalue_line("markers", "addon(name): checks a service only apps whose app.json provisions it use")
 
 
 def selected_apps(config) -> list:
@@ -47,12 +48,17 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(config, items):
-    """An only_app module's tests run for that app and are deselected, not skipped, for others."""
+    """An only_app module's tests run for that app and are deselected, not skipped, for others;
+    an addon test is deselected for an app that does not provision that add-on (a feature the
+    app does not have is not checked, rather than passing vacuously)."""
     kept, dropped = [], []
     for item in items:
         marker = item.get_closest_marker("only_app")
+        addon = item.get_closest_marker("addon")
         spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
-        (dropped if marker and spec and spec.name != marker.args[0] else kept).append(item)
+        other_app = marker and spec and spec.name != marker.args[0]
+        lacks_addon = addon and spec and addon.args[0] not in spec.addons
+        (dropped if other_app or lacks_addon else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -116,6 +122,15 @@ def served(spec):
     finally:
         plat.shutdown()
         db.drop()
+
+
+def pytest_sessionfinish(session):
+    """A skip fails the run: a feature an app lacks is deselected (only_app, addon), never
+    skipped, so a skip means something the suite needs was missing."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == pytest.ExitCode.OK:
+        reporter.write_line("a skipped test fails the shared suite (reasons: pytest -rs)", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -8,6 +8,7 @@ mode, no shrinking (the first failing request is reported as sent).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import requests
@@ -24,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from conftest import record
 from harness.http import leaks
+from harness.tolerances import traceback_in
 
 CONTRACT = Path(__file__).parent / "contract" / "openapi.yaml"
 EXAMPLES = 25
@@ -57,6 +59,7 @@ def exercise(operation, mode: GenerationMode, base_url: str, session: requests.S
 def test_openapi_descriptions_hold(spec, served):
     failures: list[str] = []
     sent: list[int] = []
+    log_start = len(served.output())
     with requests.Session() as session:
         for description in descriptions(spec):
             schema = schemathesis.openapi.from_path(description)
@@ -72,5 +75,9 @@ def test_openapi_descriptions_hold(spec, served):
                         failures.append(f"{description.parent.name}/{description.name} {operation.label} "
                                         f"({mode.value}): {str(exc)[:1500]}")
     record(spec, "schemathesis_requests", len(sent))
+    time.sleep(0.3)  # the log line of the last request
+    logged = traceback_in(served.output()[log_start:])
+    if logged:
+        failures.append(f"the process log has a traceback (contract must-have 8):\n{logged}")
     assert not failures, f"{len(failures)} operation(s) failed:\n" + "\n\n".join(failures)
     assert len(sent) >= EXAMPLES

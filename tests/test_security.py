@@ -11,6 +11,7 @@ import yaml
 from conftest import record
 from harness.http import leaks, raw_request, status_of
 from harness.proxy import TlsProxy
+from harness.tolerances import UWSGI_ROUTER_ISSUE, behind_uwsgi_router, traceback_in
 
 BODY_LIMIT = 1024 * 1024
 GET_ONLY_ROUTES = ["/json", "/plaintext", "/no/such/page"]
@@ -61,8 +62,11 @@ def test_body_over_1_mib_is_413_on_every_route_that_takes_a_body(spec, served):
     statuses = {}
     for path in GET_ONLY_ROUTES:
         answer = oversized(served, "POST", path)
+        if answer == b"" and behind_uwsgi_router(spec):
+            statuses[path] = f"reset ({UWSGI_ROUTER_ISSUE})"  # the router resets a body the worker did not read
+            continue
         statuses[path] = status_of(answer)
-        assert not 500 <= statuses[path] < 600, (path, answer[:300])
+        assert 200 <= statuses[path] < 500, (path, answer[:300])
         assert not leaks(answer.decode("latin-1"))
     record(spec, "body_over_1_mib_on_get_only_routes", ", ".join(f"{k}={v}" for k, v in statuses.items()))
 
@@ -87,12 +91,13 @@ def test_malformed_requests_get_no_5xx_and_no_traceback(served, request_line):
     """No 5xx and no traceback, in the answer or in the log."""
     log_before = len(served.output())
     answer = raw_request(served.port, request_line + f"\r\nHost: 127.0.0.1:{served.port}\r\nConnection: close\r\n\r\n".encode())
+    # Closed (EOF) without a byte: clean for a line that is not HTTP; a hang raises NoAnswer.
     closed_without_answer = request_line in NOT_HTTP_LINES and answer == b""
     assert closed_without_answer or 200 <= status_of(answer) < 500, answer[:300]
     assert not leaks(answer.decode("latin-1"))
     time.sleep(0.3)  # the server may write its log line just after answering
-    logged = served.output()[log_before:]
-    assert "Traceback" not in logged, logged[-2000:]
+    logged = traceback_in(served.output()[log_before:])
+    assert logged is None, logged
 
 
 def test_debug_is_off_by_default_in_development_mode_too(spec, launch):
@@ -104,14 +109,16 @@ def test_debug_is_off_by_default_in_development_mode_too(spec, launch):
         assert not leaks(response.text), (path, response.text[:500])
 
 
-def test_redis_over_tls_with_a_self_signed_certificate(spec, served, launch):
-    """Heroku's Key-Value Store: rediss:// with a certificate no CA signed."""
-    expected = httpx.get(served.url + "/health", timeout=5).json()["checks"]["redis"]
+@pytest.mark.addon("heroku-redis")
+def test_redis_over_tls_with_a_self_signed_certificate(spec, launch):
+    """Heroku's Key-Value Store: rediss:// with a certificate no CA signed, for the apps whose
+    app.json provisions it; /health must report Redis reached over TLS ("ok")."""
     tls = TlsProxy(6379)
     try:
         process = launch(env={"REDIS_URL": f"rediss://127.0.0.1:{tls.port}/{spec.redis_db}"})
         response = httpx.get(process.url + "/health", timeout=5)
         assert response.status_code == 200, response.text
-        assert response.json()["checks"]["redis"] == expected
+        assert response.json()["checks"]["redis"] == "ok", response.text
+        assert tls.handshakes > 0, "/health said ok, yet no TLS session came through the proxy"
     finally:
         tls.close()

@@ -19,8 +19,10 @@ from starter.config import Settings
 # Several apps with the same name are built in one test run.
 Sanic.test_mode = True
 
-# A server where the tests may CREATE DATABASE; the local default matches the repo's dev setup.
-ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# A server where the tests may CREATE DATABASE: DATABASE_ADMIN_URL (the repository's Makefile
+# exports it; app.json's Heroku CI test script sets it to the in-dyno database), else the local
+# default of the repo's dev setup.
+ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture
@@ -67,7 +69,9 @@ def database_url():
     try:
         asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"no PostgreSQL for database tests at TEST_DATABASE_ADMIN_URL ({exc})")
+        if "DATABASE_ADMIN_URL" in os.environ:  # a database was promised: its absence is a failure
+            pytest.fail(f"DATABASE_ADMIN_URL is set but CREATE DATABASE failed there ({exc})")
+        pytest.skip(f"no PostgreSQL at {ADMIN_URL} and DATABASE_ADMIN_URL unset ({exc})")
     url = _with_database(ADMIN_URL, name)
     try:
         migrate(url)

@@ -13,7 +13,7 @@ from starter.config import Settings
 
 SMUGGLED = (
     b"POST /json HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\n"
-    b"0\r\n\r\nGET /json HTTP/1.1\r\nHost: x\r\n\r\n"
+    b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
 )
 CONNECT = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
 NO_HOST = b"GET /json HTTP/1.1\r\nConnection: close\r\n\r\n"
@@ -65,7 +65,10 @@ def statuses(answer: bytes) -> list[bytes]:
 
 
 def test_upstream_sanic_still_serves_a_request_smuggled_behind_a_spaced_transfer_encoding():
-    assert b"served" in exchange(bare_app(), SMUGGLED)
+    # POST /json is the legitimate request ("served"); only the smuggled request names
+    # /smuggled, in the answer Sanic's router gives it (a 405 today, its method parsed wrong).
+    answer = exchange(bare_app(), SMUGGLED)
+    assert b"/smuggled" in answer.split(b"served", 1)[-1], answer
 
 
 def test_upstream_sanic_still_answers_nothing_to_an_unparsable_target():

@@ -113,6 +113,8 @@ def test_double_signal_still_drains_keep_alive_clients(spec, database, launch):
             deadline = time.monotonic() + 10
             while database.waiting_on_locks() < 4 and time.monotonic() < deadline:
                 time.sleep(0.05)
+            in_flight = database.waiting_on_locks()
+            assert in_flight == 4, f"{in_flight} of 4 requests reached the database before SIGTERM"
             stopping.start()
             time.sleep(1.0)
         # the transaction ends here and releases the lock

@@ -1,7 +1,8 @@
 """Migrations and the database routes against a scratch Postgres database.
 
-Needs a Postgres server: TEST_POSTGRES_URL (an admin connection, default the local
-server as user postgres). The tests create their own database and drop it afterwards.
+Needs a Postgres server: DATABASE_ADMIN_URL (an admin connection; the repository's Makefile
+exports it), default the local server as user postgres. The tests create their own database
+and drop it afterwards.
 """
 
 import html
@@ -19,7 +20,7 @@ from werkzeug.test import Client
 
 from .helpers import make_config
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 APP_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -38,7 +39,9 @@ def database_url():
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=2)
     except psycopg.OperationalError as error:
-        pytest.skip(f"no Postgres at TEST_POSTGRES_URL ({error})")
+        if "DATABASE_ADMIN_URL" in os.environ:  # a database was promised: its absence is a failure
+            pytest.fail(f"DATABASE_ADMIN_URL is set but no Postgres answers there ({error})")
+        pytest.skip(f"no Postgres at {ADMIN_URL} and DATABASE_ADMIN_URL unset ({error})")
     name = f"scratch_uwsgi_werkzeug_tests_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
