@@ -27,6 +27,8 @@ SKELETON = [
 APP_READMES = [spec.path / "README.md" for spec in discover()]
 BUDGETS = {**{path: 1200 for path in APP_READMES}, REPO / "README.md": 800, REPO / "bench" / "README.md": 700}
 RESULTS = REPO / "bench" / "results"
+# https://devcenter.heroku.com/articles/python-support: what a new app gets without a pin.
+HEROKU_DEFAULT_PYTHON = "3.14"
 LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
 # How a benchmark figure reads when it is stated outside a results link (the fixed form is the link).
 THROUGHPUT = re.compile(r"\d\s*(req(uest)?s?/s|requests per second)|×\s*\d+\.\d|\d times (faster|slower|more)", re.I)
@@ -93,6 +95,22 @@ def test_no_generated_table_in_a_readme(path):
     assert "<!-- bench:" not in text, "make bench writes bench/results/, never a README"
     tables = [line for line in text.splitlines() if line.startswith("|") and THROUGHPUT.search(line)]
     assert not tables, f"a benchmark table belongs on the results page: {tables[:2]}"
+
+
+@pytest.mark.parametrize("path", APP_READMES, ids=lambda p: p.parent.name)
+def test_app_readme_names_its_python_and_herokus_default(path):
+    pinned = (path.parent / ".python-version").read_text().strip()
+    text = " ".join(path.read_text().split())
+    assert f"Python {pinned} is pinned" in text, f"the README does not say it pins Python {pinned}"
+    assert f"default for new apps is {HEROKU_DEFAULT_PYTHON}" in text
+
+
+@pytest.mark.parametrize("path", list(BUDGETS), ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_point_at_files_that_exist(path):
+    for text, href in LINK.findall(without_code(path.read_text())):
+        target = href.partition("#")[0]
+        if target and not re.match(r"[a-z]+:", target):
+            assert (path.parent / target).exists(), f"[{text}]({href}): no such file"
 
 
 @pytest.mark.parametrize("path", list(BUDGETS), ids=lambda p: str(p.relative_to(REPO)))
