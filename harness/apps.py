@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 REDIS_BASE = "redis://127.0.0.1:6379"
 # A spec outside the repository's list of apps (the benchmark's stripped configurations)
@@ -80,6 +82,16 @@ class AppSpec:
             plan = addon if isinstance(addon, str) else addon.get("plan", "")
             names.add(plan.split(":")[0])
         return names
+
+    @property
+    def features(self) -> set[str]:
+        """What the app has for the suite to check: its add-ons, and `json-writes` when its own
+        openapi.yaml documents a route that takes a JSON request body (votr's polls, the notes)."""
+        document = self.path / "openapi.yaml"
+        paths = yaml.safe_load(document.read_text()).get("paths", {}) if document.exists() else {}
+        writes = any(isinstance(operation, dict) and "requestBody" in operation
+                     for operations in paths.values() for operation in operations.values())
+        return self.addons | ({"json-writes"} if writes else set())
 
     @property
     def build_commands(self) -> list[str]:

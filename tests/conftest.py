@@ -26,7 +26,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "only_app(name): the module checks one app only")
-    config.addinivalue_line("markers", "addon(name): checks a service only apps whose app.json provisions it use")
+    config.addinivalue_line("markers", "feature(name): checks what only apps with that feature have (AppSpec.features)")
 
 
 def selected_apps(config) -> list:
@@ -49,16 +49,16 @@ def pytest_generate_tests(metafunc):
 
 def pytest_collection_modifyitems(config, items):
     """An only_app module's tests run for that app and are deselected, not skipped, for others;
-    an addon test is deselected for an app that does not provision that add-on (a feature the
-    app does not have is not checked, rather than passing vacuously)."""
+    a feature test is deselected for an app without that feature (an add-on it does not
+    provision, JSON write routes it does not have): not checked, rather than passing vacuously."""
     kept, dropped = [], []
     for item in items:
         marker = item.get_closest_marker("only_app")
-        addon = item.get_closest_marker("addon")
+        feature = item.get_closest_marker("feature")
         spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
         other_app = marker and spec and spec.name != marker.args[0]
-        lacks_addon = addon and spec and addon.args[0] not in spec.addons
-        (dropped if other_app or lacks_addon else kept).append(item)
+        lacks_feature = feature and spec and feature.args[0] not in spec.features
+        (dropped if other_app or lacks_feature else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -124,8 +124,9 @@ def served(spec):
         db.drop()
 
 
-def pytest_sessionfinish(session):
-    """A skip fails the run: a feature an app lacks is deselected (only_app, addon), never
+@pytest.hookimpl(specname="pytest_sessionfinish")
+def pytest_sessionfinish_fails_on_a_skip(session):
+    """A skip fails the run: a feature an app lacks is deselected (only_app, feature), never
     skipped, so a skip means something the suite needs was missing."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == pytest.ExitCode.OK:

@@ -73,7 +73,7 @@ def redis_check(process) -> str:
     return httpx.get(process.url + "/health", timeout=5).json()["checks"]["redis"]
 
 
-@pytest.mark.addon("heroku-redis")
+@pytest.mark.feature("heroku-redis")
 def test_redis_cut_mid_run(spec, launch, redis_url):
     """For the apps whose app.json provisions Redis: /health reports it, 503 within 5 s when
     it is cut, and recovery when it returns."""

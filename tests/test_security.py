@@ -109,7 +109,7 @@ def test_debug_is_off_by_default_in_development_mode_too(spec, launch):
         assert not leaks(response.text), (path, response.text[:500])
 
 
-@pytest.mark.addon("heroku-redis")
+@pytest.mark.feature("heroku-redis")
 def test_redis_over_tls_with_a_self_signed_certificate(spec, launch):
     """Heroku's Key-Value Store: rediss:// with a certificate no CA signed, for the apps whose
     app.json provisions it; /health must report Redis reached over TLS ("ok")."""
