@@ -14,7 +14,7 @@ from bench import stats
 
 BUDGET = 20 - 2  # CONTRACT.md's budget: the role's 20 connections, minus release + one psql session
 ROUTE_ORDER = ["/plaintext", "/json", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
-KIND_ORDER = {"app": 0, "second": 1, "stripped": 2, "log-on": 3, "log-off": 4, "nginx": 5}
+KIND_ORDER = {"app": 0, "second": 1, "stripped": 2, "log-on": 3, "log-off": 4, "nginx": 5, "feature-base": 6, "feature": 7}
 HOW_TO_READ = (
     "Each row is one app on one route under its Procfile's server and a second server, same code and "
     "WEB_CONCURRENCY, timed in turns (A, B, A, B) so that machine noise hits both alike; **faster** names "
@@ -231,6 +231,30 @@ def access_log_table(results: dict) -> str:
     return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + lines)
 
 
+def feature_table(results: dict, app: str) -> str:
+    """What each of the app's features costs alone: the reference with it ÷ the bare
+    reference, timed in turns (bench/targets.py FEATURES)."""
+    runs, rows, top, targets = results["runs"], results["summary"], top_level(results), results["targets"]
+    featured = targets_of(results, app, "feature")
+    routes = [r for r in _routes(results) if any(x["target"] in featured and x["route"] == r for x in rows)]
+    lines = []
+    for name in sorted(featured):
+        info = targets[name]
+        cells = [info["feature"], info["what"]]
+        for route in routes:
+            with_it, bare = stats.at_level(rows, name, route, top), stats.at_level(rows, info["baseline"], route, top)
+            ratio = stats.paired_ratios(runs, name, info["baseline"], route, top) if with_it and bare else None
+            cells.append(f"{fmt_spread(bare['rps']) if bare else '-'} → {fmt_spread(with_it['rps']) if with_it else '-'}")
+            cells.append(fmt_ratio(ratio))
+        lines.append("| " + " | ".join(cells) + " |")
+    if not lines:
+        return ""
+    head = ["feature", "what it turns on"]
+    for route in routes:
+        head += [f"`{route}` req/s c={top}, bare → with it", f"`{route}` with ÷ bare"]
+    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + lines)
+
+
 def websocket_table(results: dict) -> str:
     rows = results.get("websocket") or []
     if not rows:
@@ -350,6 +374,10 @@ def markdown(results: dict) -> str:
     parts = ["# Benchmark results", "", "## The run", "", header(results), "", HOW_TO_READ]
     for app in apps(results):
         parts += ["", f"## {app}", "", f"![{app}: requests/s per route]({chart_name(app)})", "", server_table(results, app)]
+        features = feature_table(results, app)
+        if features:
+            parts += ["", "Each production feature alone on the reference, timed in turns with the bare reference "
+                      "(below 1.00 is what it costs):", "", features]
     for title, table in (("Websockets", websocket_table(results)), ("Access log", access_log_table(results))):
         if table:
             parts += ["", f"## {title}", "", table]
@@ -379,7 +407,7 @@ def charts(results: dict, out: Path) -> list[Path]:
             (targets[second].get("server", "second") if second else None, second, "tab:orange", None),
             ("reference (stripped)", reference, "0.6", "//"),
         )
-        fig, ax = plt.subplots(figsize=(7, 3.2), dpi=72)
+        fig, ax = plt.subplots(figsize=(7, 3.2), dpi=96)
         for k, (label, target, color, hatch) in enumerate(bars):
             xs, ys, lo, hi = [], [], [], []
             for i, route in enumerate(routes):
@@ -399,7 +427,7 @@ def charts(results: dict, out: Path) -> list[Path]:
         ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
         path = out / chart_name(app)
-        fig.savefig(path, dpi=72)
+        fig.savefig(path, dpi=96)
         plt.close(fig)
         written.append(path)
     return written
