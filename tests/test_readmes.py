@@ -26,6 +26,7 @@ SKELETON = [
 ]
 APP_READMES = [spec.path / "README.md" for spec in discover()]
 BUDGETS = {**{path: 1200 for path in APP_READMES}, REPO / "README.md": 800, REPO / "bench" / "README.md": 700}
+OPERATIONS_BUDGET = 150  # words: what to run and where the figures are, not a report
 RESULTS = REPO / "bench" / "results"
 # https://devcenter.heroku.com/articles/python-support: what a new app gets without a pin.
 HEROKU_DEFAULT_PYTHON = "3.14"
@@ -95,6 +96,12 @@ def test_no_generated_table_in_a_readme(path):
     assert "<!-- bench:" not in text, "make bench writes bench/results/, never a README"
     tables = [line for line in text.splitlines() if line.startswith("|") and THROUGHPUT.search(line)]
     assert not tables, f"a benchmark table belongs on the results page: {tables[:2]}"
+
+
+@pytest.mark.parametrize("path", APP_READMES, ids=lambda p: p.parent.name)
+def test_operations_section_is_short(path):
+    operations = path.read_text().partition("\n## Operations\n")[2].split("\n## ")[0]
+    assert len(operations.split()) <= OPERATIONS_BUDGET, f"Operations: {len(operations.split())} words"
 
 
 @pytest.mark.parametrize("path", APP_READMES, ids=lambda p: p.parent.name)
