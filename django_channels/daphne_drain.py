@@ -1,10 +1,13 @@
-"""Daphne's own command line, with a SIGTERM that lets HTTP requests in flight finish.
+"""Daphne's own command line, with a SIGTERM that lets HTTP requests in flight finish and
+closes the chat's websockets with a close frame.
 
 Plain Daphne lets Twisted stop at once on SIGTERM and cancels every request still running:
-they get no answer. Heroku sends SIGTERM on every deploy, restart and daily cycle (SIGKILL
-30 s later). Upstream: https://github.com/django/daphne/issues/177. tests/test_drain.py
-fails once plain Daphne answers them itself; then delete this module. No private
-attributes: it reads Daphne's public `Server.connections`, which that test guards.
+they get no answer, and websocket clients see the connection drop without a close frame
+(1006). Heroku sends SIGTERM on every deploy, restart and daily cycle (SIGKILL 30 s later).
+Upstream: https://github.com/django/daphne/issues/177. tests/test_drain.py fails once plain
+Daphne answers them itself; then delete the HTTP part. No private attributes: it reads
+Daphne's public `Server.connections`, which that test guards, and asks the sockets to close
+through the consumers' own channel layer (chat.consumers.close_every_socket).
 """
 
 import asyncio
@@ -15,6 +18,7 @@ import time
 
 from daphne.cli import CommandLineInterface  # installs Twisted's asyncio reactor first
 from daphne.http_protocol import WebRequest
+from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
 logger = logging.getLogger("daphne_drain")
@@ -33,13 +37,24 @@ def requests_in_flight(server):
     return pending
 
 
-def stop_when_idle(server, deadline):
+def open_websockets(server):
+    return [
+        protocol
+        for protocol, details in list(server.connections.items())
+        if isinstance(protocol, WebSocketProtocol) and "disconnected" not in details
+    ]
+
+
+def stop_when_idle(server, deadline, goodbye):
+    """Stop once no request is in flight and, if the sockets were asked to close, none is open."""
     pending = requests_in_flight(server)
+    if goodbye is not None and (not goodbye.done() or goodbye.result()):
+        pending += open_websockets(server)
     if pending and time.monotonic() < deadline:
-        reactor.callLater(0.1, stop_when_idle, server, deadline)
+        reactor.callLater(0.1, stop_when_idle, server, deadline, goodbye)
         return
     if pending:
-        logger.warning("drain deadline reached with %d request(s) unanswered", len(pending))
+        logger.warning("drain deadline reached with %d request(s) or socket(s) open", len(pending))
     server.stop()
 
 
@@ -47,8 +62,16 @@ def take_over_signals(cli):
     """Runs once the reactor is up, after Twisted installed its own handlers (which stop it)."""
 
     def drain():
-        logger.info("SIGTERM: draining %d request(s) in flight, up to %d s", len(requests_in_flight(cli.server)), DRAIN_SECONDS)
-        stop_when_idle(cli.server, time.monotonic() + DRAIN_SECONDS)
+        logger.info(
+            "SIGTERM: draining %d request(s) in flight and closing %d websocket(s), up to %d s",
+            len(requests_in_flight(cli.server)),
+            len(open_websockets(cli.server)),
+            DRAIN_SECONDS,
+        )
+        # Loaded with the app's websocket routes; absent when Daphne serves another app.
+        consumers = sys.modules.get("chat.consumers")
+        goodbye = asyncio.ensure_future(consumers.close_every_socket()) if consumers else None
+        stop_when_idle(cli.server, time.monotonic() + DRAIN_SECONDS, goodbye)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_event_loop().add_signal_handler(signum, drain)

@@ -2,9 +2,12 @@
 
 import json
 import logging
+import os
+import socket
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
@@ -16,6 +19,15 @@ MESSAGE_MAX_LENGTH = 1000
 HISTORY_LENGTH = 50  # the newest messages a joining client gets
 # What the channel layer raises when Redis is down or unreachable.
 LAYER_ERRORS = (RedisError, OSError)
+# Every socket of this process, so that a SIGTERM can close them all with a close frame
+# (daphne_drain). Host name and pid: unique among dynos (an old and a new web.1 overlap
+# during a deploy) and among processes on one host. Channels allows 99 characters.
+PROCESS_GROUP = f"process.{os.getpid()}.{socket.gethostname()}"[:99]
+# RFC 6455's code for a server going down is 1001, but Daphne closes through Autobahn's
+# sendClose, which refuses all but 1000 and 3000-4999 (crossbario/autobahn-python#1642,
+# django/daphne#374): 1000, "normal closure", the nearest it sends. tests/test_drain.py
+# fails once Autobahn accepts 1001; then send 1001.
+SERVER_STOPPING = 1000
 
 
 class BadFrame(ValueError):
@@ -69,6 +81,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.group_name = f"chat.{self.room_name}"
         try:
             await self.channel_layer.group_add(self.group_name, self.channel_name)
+            await self.channel_layer.group_add(PROCESS_GROUP, self.channel_name)
         except LAYER_ERRORS as exc:
             logger.warning("channel layer unavailable, refusing socket: %s", exc)
             await self.close()
@@ -85,6 +98,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         try:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            await self.channel_layer.group_discard(PROCESS_GROUP, self.channel_name)
         except (AttributeError, *LAYER_ERRORS):
             pass  # never joined, or Redis is gone: the group entry expires by itself
 
@@ -101,20 +115,33 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error("message not saved: the database is unavailable")
             return
         try:
-            await self.channel_layer.group_send(
-                self.group_name, {"type": "chat.message", "message": message}
-            )
+            await self.channel_layer.group_send(self.group_name, {"type": "chat.message", "message": message})
         except LAYER_ERRORS as exc:
             await self.send_error(f"message saved but not relayed: {exc}")
 
     async def chat_message(self, event):
         await self.send_json({"type": "message", **event["message"]})
 
+    async def server_going_away(self, event):
+        await self.close(code=SERVER_STOPPING)
+
     async def send_error(self, error):
         await self.send_json({"type": "error", "error": error})
 
     async def send_json(self, payload):
         await self.send(text_data=json.dumps(payload))
+
+
+async def close_every_socket():
+    """Ask every chat socket of this process to close with a close frame (the page reconnects
+    to another dyno), through the channel layer as the chat's own messages go. False if it
+    could not be asked: then the sockets are cut when the process exits."""
+    try:
+        await get_channel_layer().group_send(PROCESS_GROUP, {"type": "server.going_away"})
+    except LAYER_ERRORS as exc:
+        logger.warning("channel layer unavailable, sockets close without a close frame: %s", exc)
+        return False
+    return True
 
 
 class NoSuchSocket(AsyncWebsocketConsumer):

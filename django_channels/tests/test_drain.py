@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 APP_DIR = Path(__file__).resolve().parent.parent
 SLOW_SECONDS = 2
 
@@ -34,7 +36,9 @@ def answer_after_sigterm(launcher):
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", launcher, "--bind", "127.0.0.1", "--port", str(port), "tests.test_drain:slow_app"],
-        cwd=APP_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=APP_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 20
@@ -67,3 +71,13 @@ def test_plain_daphne_still_drops_requests_in_flight_on_sigterm():
 def test_daphne_drain_answers_requests_in_flight_then_exits():
     answer = answer_after_sigterm("daphne_drain")
     assert answer.startswith(b"HTTP/1.1 200") and b"answered" in answer
+
+
+def test_autobahn_still_refuses_to_send_1001():
+    """Daphne closes a websocket through Autobahn's sendClose, which refuses 1001 "going away"
+    (crossbario/autobahn-python#1642), so chat.consumers closes with 1000 on SIGTERM. When this
+    fails, set chat.consumers.SERVER_STOPPING to 1001 (and the shared suite's expected code)."""
+    from autobahn.twisted.websocket import WebSocketServerProtocol
+
+    with pytest.raises(Exception, match="invalid close code 1001"):
+        WebSocketServerProtocol().sendClose(code=1001)

@@ -2,6 +2,8 @@
 
 - fan-out across two Daphne processes (two launches of the Procfile web line, one Redis),
   with the delivery latency measured;
+- SIGTERM to one of two processes: its sockets get a close frame (1000: Daphne cannot send
+  1001), the other's keep talking;
 - websocket frame fuzzing: hundreds of bad frames, each answered by an error frame, the
   socket still usable and the server healthy;
 - a real headless Chromium (harness.browser: Playwright driving the system Chromium): two
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import statistics
 import string
 import time
@@ -21,10 +24,12 @@ from contextlib import ExitStack
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import record
 from harness.browser import browser
+from harness.platform import STOP_LIMIT
 
 pytestmark = pytest.mark.only_app("django_channels")
 
@@ -85,6 +90,51 @@ def test_fan_out_across_two_processes(spec, database, redis_url, launch):
     record(spec, "fanout_latency_ms_median", median)
     record(spec, "fanout_latency_ms_max", worst)
     print(f"\ncross-process delivery over Redis: median {median:.1f} ms, max {worst:.1f} ms (20 messages)")
+
+
+def close_code(socket, timeout: float) -> int | None:
+    """Read frames until the server closes; the code of its close frame, None if it sent none
+    (1006 to the client). A socket still open after `timeout` fails the test."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            socket.recv(timeout=max(0.01, deadline - time.monotonic()))
+    except TimeoutError:
+        raise AssertionError(f"socket still open {timeout:.0f} s after SIGTERM") from None
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+# RFC 6455 7.4.1's "going away" is 1001, which Daphne cannot send: it closes through Autobahn's
+# sendClose, which accepts only 1000 and 3000-4999 (crossbario/autobahn-python#1642; the app's
+# tests/test_drain.py notices a fix). 1000 until then.
+SERVER_STOPPING = 1000
+
+
+def test_sigterm_closes_its_sockets_with_a_close_frame_and_the_other_process_keeps_talking(spec, database, launch):
+    """Heroku SIGTERMs a dyno on every deploy and restart. Its chat sockets must end with a
+    close frame, not a dropped connection (1006), before SIGKILL 30 s later, so the page
+    reconnects knowing why; the sockets of another dyno in the same room carry on."""
+    two_dynos = {"DATABASE_POOL_SIZE": "9"}
+    stopping = launch(env=two_dynos)
+    staying = launch(env=two_dynos, release=False)
+    with ExitStack() as sockets:
+        leaving = [join(sockets, stopping, "room-goodbye") for _ in range(3)]
+        talker, listener = join(sockets, staying, "room-goodbye"), join(sockets, staying, "room-goodbye")
+        sent = time.monotonic()
+        stopping.signal(signal.SIGTERM)
+        codes = [close_code(socket, STOP_LIMIT) for socket in leaving]
+        closed_within = time.monotonic() - sent
+        assert codes == [SERVER_STOPPING] * len(leaving), f"close codes {codes} (None: no close frame)\n{stopping.output()}"
+        for n in range(3):
+            text = f"still here {n} {uuid.uuid4()}"
+            talker.send(json.dumps({"text": text, "author": "staying"}))
+            receive_message(listener, text)
+            receive_message(talker, text)
+    shutdown = stopping.wait_exit(STOP_LIMIT, since=sent)
+    assert database.query("SELECT count(*) FROM chat_message WHERE room = 'room-goodbye'")[0][0] == 3
+    record(spec, "websocket_goodbye_seconds", closed_within)
+    record(spec, "shutdown_seconds_with_sockets_open", shutdown)
 
 
 def test_first_burst_after_boot_waits_for_the_pool_and_stays_within_it(spec, database, launch):
