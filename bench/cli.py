@@ -27,6 +27,8 @@ from bench.targets import (
     BENCH,
     CONNECTION_LIMIT,
     DEFAULT_ROUTES,
+    FEATURE_ROUTES,
+    FEATURES,
     FULL_ROUTES,
     NGINX_ROUTES,
     SECOND_PACKAGES,
@@ -358,6 +360,8 @@ class Runner:
 
             if not self.args.no_access_log and ACCESS_LOG_ROUTE in self.args.routes:
                 self.access_log(spec, [db_app, db_second or database()], redis)
+            if not self.args.no_stripped:
+                self.features(spec, database, redis)
             if name == CHAT_APP and not self.args.no_websocket:
                 self.chat(spec, second, database, redis)
         except Exception as exc:  # noqa: BLE001 - e.g. Postgres gone: report this app, go on with the next
@@ -399,6 +403,41 @@ class Runner:
                 self.interleave([live for live, _ in pair])
         finally:
             self.stop_all(pair)
+
+    def features(self, spec, database, redis: str) -> None:
+        """The bare reference, and beside it one of the app's features at a time (FEATURES),
+        in turns at the top level: what each feature costs alone. The reference stays up on a
+        database of its own; each feature's runs pair with a named copy of the reference's."""
+        rspec, features = stripped_spec(spec), FEATURES.get(spec.name, {})
+        routes = [r for r in self.args.routes if r in FEATURE_ROUTES]
+        if rspec is None or not features or not routes:
+            return
+        base_platform, feature_db = Platform(rspec, database(), redis), database()
+        base_info = {"kind": "feature-base", "app": spec.name, "server": "reference", "command": rspec.procfile["web"]}
+        base_name = f"{rspec.name} bare"
+        base = self.boot(base_name, base_info, base_platform, lambda: launch_stripped(base_platform, self.args.workers))
+        if base is None:
+            return
+        try:
+            for feature, what in features.items():
+                platform = Platform(rspec, feature_db, redis)
+                name = f"{rspec.name} + {feature}"
+                info = {"kind": "feature", "app": spec.name, "server": "reference", "feature": feature, "what": what,
+                        "command": f"BENCH_FEATURE='{feature}' {rspec.procfile['web']}", "baseline": f"{base_name} ({feature})"}
+                process = self.boot(name, info, platform, lambda p=platform, f=feature: launch_stripped(p, self.args.workers, f))
+                if process is None:
+                    continue
+                self.targets[info["baseline"]] = {**base_info, "feature": feature}
+                pair = [Live(info["baseline"], "feature-base", spec.name, base, base_platform.database, routes, [self.top]),
+                        Live(name, "feature", spec.name, process, feature_db, routes, [self.top])]
+                try:
+                    for live in pair:
+                        self.verify(live)
+                    self.interleave(pair)
+                finally:
+                    self.stop_all([(pair[1], platform)])
+        finally:
+            self.stop_all([(Live(base_name, "feature-base", spec.name, base, None, [], []), base_platform)])
 
     def chat(self, spec, second, database, redis: str) -> None:
         """Two web processes per server on one Redis; N clients, fixed rate, bounded time."""

@@ -151,9 +151,27 @@ def launch_seeded(platform: Platform, workers: int, env: dict | None = None):
     return platform.launch(env={"WEB_CONCURRENCY": workers, **(env or {})}, release=False)
 
 
-def launch_stripped(platform: Platform, workers: int):
-    """As launch_seeded, without the buildpack's GUNICORN_CMD_ARGS access log: the barest setup."""
-    return launch_seeded(platform, workers, {"GUNICORN_CMD_ARGS": None})
+def launch_stripped(platform: Platform, workers: int, feature: str | None = None):
+    """As launch_seeded, without the buildpack's GUNICORN_CMD_ARGS access log: the barest setup,
+    or with one of the app's features turned on (FEATURES)."""
+    return launch_seeded(platform, workers, {"GUNICORN_CMD_ARGS": None, "BENCH_FEATURE": feature})
+
+
+# The app's production features, each turned on alone in its stripped reference (BENCH_FEATURE,
+# read by bench/stripped/<app>/) and timed in turns with the bare reference on FEATURE_ROUTES:
+# what each one costs. Name -> what it turns on, with the app's own code.
+FEATURE_ROUTES = ["/json", "/db"]
+FEATURES = {
+    "flask_gunicorn": {
+        "access log": "gunicorn.conf.py's accesslog and access_log_format",
+        "Host check": "Flask's TRUSTED_HOSTS, as votr/config.py sets it from ALLOWED_HOSTS (off Heroku: localhost, 127.0.0.1)",
+        "security headers": "votr.errors.security_headers (after_request)",
+        "request checks": "votr.errors.check_request (before_request: body size, Host present)",
+        "error handling": "votr.errors.register: the request checks, security headers and error handlers",
+        "pool pre-ping": "SQLAlchemy's pool_pre_ping (a round trip at each checkout)",
+        "engine options": "votr.models.engine_options: pre-ping, timeouts, recycle, no prepared statements",
+    },
+}
 
 
 NGINX_CONF = """\

@@ -1,37 +1,55 @@
-"""Flask at its barest: no extensions, no middleware, one psycopg connection per thread."""
+"""TechEmpower's Flask test (frameworks/Python/flask/app.py): the ORM through Flask-SQLAlchemy's
+session for /db, `jsonify` for /json, `make_response` for /plaintext; no middleware, no
+checks, no headers of its own.
+
+BENCH_FEATURE turns on one of flask_gunicorn's production features, with the app's own
+code, so the benchmark times what each one costs on top of this (bench/targets.py FEATURES).
+"""
 
 import os
 import random
-import threading
 
-import psycopg
-from flask import Flask
+from flask import Flask, jsonify, make_response
+from votr import config, errors, models
+
+FEATURE = os.environ.get("BENCH_FEATURE", "")
+settings = config.load()
+url = config.sqlalchemy_url(os.environ["DATABASE_URL"])
+pool_size = settings.connections_per_web_process  # one per gunicorn thread, as in the app
 
 app = Flask(__name__)
-_local = threading.local()
-_url = os.environ.get("DATABASE_URL", "").replace("postgres://", "postgresql://", 1)
+app.config["SQLALCHEMY_DATABASE_URI"] = url
+# Flask-SQLAlchemy's default pool (5 + 10 overflow per worker) would pass the role's 20
+# connections at 2 workers: sized like the app's, with nothing else of its options.
+app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": pool_size, "max_overflow": 0}
+if FEATURE == "pool pre-ping":
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] = True
+if FEATURE == "engine options":
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = models.engine_options(url, pool_size)
+if FEATURE == "Host check":  # on wherever ALLOWED_HOSTS is set, or off Heroku
+    app.config["TRUSTED_HOSTS"] = settings.allowed_hosts or config.LOCAL_HOSTS
+if FEATURE == "security headers":
+    app.after_request(errors.security_headers)
+if FEATURE == "request checks":
+    app.before_request(errors.check_request)
+if FEATURE == "error handling":
+    errors.register(app)  # the request checks, the security headers and the error handlers
+models.db.init_app(app)
 
 
-def connection() -> psycopg.Connection:
-    conn = getattr(_local, "conn", None)
-    if conn is None:
-        conn = _local.conn = psycopg.connect(_url, autocommit=True)
-    return conn
+@app.get("/json")
+def hello():
+    return jsonify(message="Hello, World!")
+
+
+@app.get("/db")
+def get_random_world_single():
+    world = models.db.session.get(models.World, random.randint(1, 10000))  # noqa: S311 - a benchmark id
+    return jsonify(id=world.id, randomNumber=world.randomnumber)
 
 
 @app.get("/plaintext")
 def plaintext():
-    return "Hello, World!", 200, {"Content-Type": "text/plain"}
-
-
-@app.get("/json")
-def json_():
-    return {"message": "Hello, World!"}
-
-
-@app.get("/db")
-def db():
-    row = connection().execute(
-        "SELECT id, randomnumber FROM world WHERE id = %s", [random.randint(1, 10000)]  # noqa: S311 - a benchmark id, not a secret
-    ).fetchone()
-    return {"id": row[0], "randomNumber": row[1]}
+    response = make_response(b"Hello, World!")
+    response.content_type = "text/plain"
+    return response

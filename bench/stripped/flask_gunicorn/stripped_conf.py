@@ -1,14 +1,12 @@
-# Same server and worker model as flask_gunicorn's gunicorn.conf.py (gthread, one thread
-# per pooled connection, preload), with every log line off.
+# flask_gunicorn's own gunicorn.conf.py (workers, gthread threads, keepalive, preload...),
+# without its access log, as TechEmpower runs Flask; BENCH_FEATURE="access log" keeps it.
 import os
+import sys
+from pathlib import Path
+from runpy import run_path
 
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
-threads = max(1, (int(os.environ.get("DATABASE_CONNECTION_LIMIT", "20")) - 4) // workers)
-bind = [f"[::]:{os.environ['PORT']}"]
-preload_app = True
-keepalive = 95
-control_socket_disable = True
-accesslog = None
-errorlog = "-"
-loglevel = "warning"
+APP = Path(__file__).resolve().parents[3] / "flask_gunicorn"
+sys.path.insert(0, str(APP))  # votr, for the settings and the features app.py turns on
+globals().update({k: v for k, v in run_path(str(APP / "gunicorn.conf.py")).items() if not k.startswith("__")})
+if os.environ.get("BENCH_FEATURE") != "access log":
+    accesslog = None
