@@ -32,6 +32,10 @@ SCRUBBED = {
 SCRUBBED_PREFIXES = ("SANIC_", "UWSGI_", "CELERY_", "GITHUB_")
 
 
+# What Heroku's Python buildpack exports on every dyno (its .profile.d script).
+BUILDPACK_EXPORTS = {"FORWARDED_ALLOW_IPS": "*", "GUNICORN_CMD_ARGS": "--access-logfile -"}
+
+
 def free_port() -> int:
     """A port free on both 127.0.0.1 and ::1, since apps bind the dual-stack [::]."""
     while True:
@@ -59,21 +63,25 @@ def _clean_path(spec: AppSpec) -> str:
 
 def platform_env(spec: AppSpec, *, port: int, database_url: str | None = None, redis_url: str | None = None,
                  secret_key: str | None = None, dyno: str | None = "web.1", web_concurrency: int = 2,
-                 overrides: dict | None = None) -> dict[str, str]:
+                 overrides: dict | None = None, config_vars: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a process of `spec` gets: the one place that builds it.
 
     With `dyno` (the default, "web.1"), what Heroku gives a dyno: app.json's config vars and
     test settings, DYNO, WEB_CONCURRENCY, the plan's DATABASE_CONNECTION_LIMIT, SECRET_KEY (a
     fresh one unless given, as app.json's generator makes) and the Python buildpack's exports.
     With `dyno=None`, what `heroku local` gives: development mode, only PORT, the services'
-    URLs and the venv. Either way the developer's own settings are scrubbed, and `overrides`
-    (None deletes a variable) are applied last.
+    URLs and the venv. With `config_vars` (a stand-in Heroku app, harness/heroku.py), a dyno
+    gets exactly those instead of app.json's, beside DYNO and the buildpack's exports, which a
+    config var overrides. Either way the developer's own settings are scrubbed, and
+    `overrides` (None deletes a variable) are applied last.
     """
     env = {
         key: value for key, value in os.environ.items()
         if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES)
     }
-    if dyno is not None:
+    if dyno is not None and config_vars is not None:
+        env.update({"WEB_CONCURRENCY": str(web_concurrency), "DYNO": dyno, **BUILDPACK_EXPORTS, **config_vars})
+    elif dyno is not None:
         env.update(spec.config_vars)
         env.update(spec.test_settings)
         env.update({
@@ -81,9 +89,7 @@ def platform_env(spec: AppSpec, *, port: int, database_url: str | None = None, r
             "DYNO": dyno,
             "DATABASE_CONNECTION_LIMIT": str(CONNECTION_LIMIT),
             "SECRET_KEY": secret_key or secrets.token_urlsafe(48),
-            # What Heroku's Python buildpack exports on every dyno.
-            "FORWARDED_ALLOW_IPS": "*",
-            "GUNICORN_CMD_ARGS": "--access-logfile -",
+            **BUILDPACK_EXPORTS,
         })
     env.update({"PATH": _clean_path(spec), "PORT": str(port), "PYTHONUNBUFFERED": "true", "LANG": "C.UTF-8"})
     if database_url:

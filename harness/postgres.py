@@ -29,7 +29,7 @@ def admin_connect(dbname: str | None = None) -> psycopg.Connection:
 
 
 class Database:
-    def __init__(self, app_name: str):
+    def __init__(self, app_name: str, connection_limit: int = CONNECTION_LIMIT):
         # A role of its own per database: a role's CONNECTION LIMIT counts across databases,
         # and two instances of one app (a test's and the shared one) must not share a budget.
         self.name = self.role = f"starter_{app_name}_{uuid.uuid4().hex[:8]}"
@@ -38,7 +38,7 @@ class Database:
         with admin_connect() as conn:
             conn.execute(
                 sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER CONNECTION LIMIT {}").format(
-                    sql.Identifier(self.role), sql.Literal(CONNECTION_LIMIT)
+                    sql.Identifier(self.role), sql.Literal(connection_limit)
                 )
             )
             conn.execute(

@@ -1,0 +1,254 @@
+"""Each app README's "Deploy to Heroku" block, run literally against the local stand-in for Heroku.
+
+The convention (one marker line right before a ```sh fence, in the README's
+"## Deploy to Heroku" section):
+
+    <!-- deploy: heroku open=/ /json /health -->
+
+The block runs under `bash -euo pipefail`, line by line as a reader types them, in a lone copy
+of the app folder (its tracked files only, committed as a repository of its own, as a reader
+who copied the folder out has it), with a reader's environment (nothing the README does not
+set: no PG*, DATABASE_URL, virtualenv) and the stand-in's `heroku` command first on PATH
+(harness/heroku.py). It knows only what the READMEs use; anything else fails the block and
+names the command. `heroku create` adds the `heroku` remote, whose push builds, releases and
+starts the app as Heroku does. Then, through the router stand-in and under the app's
+`<name>-<12 hex>.herokuapp.com` host: every `open=` page answers 200 with its same-origin
+stylesheets and scripts, the contract's JSON routes answer from the add-ons' database, the
+app sees the router's forwarding headers, its log line for a request carries the router's
+X-Request-Id, and the app's own pages work (the chat's websocket, the poll pages).
+
+The "Deploy to Heroku" button is rehearsed too, from app.json alone: its add-ons, its `env`
+(`generator: secret` generated, `value` defaults, each `required` one filled as the marker
+`<!-- deploy: button NAME=VALUE ... -->` says the README tells the reader to fill it) and its
+formation; the same pages must answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from conftest import record
+from harness import apps
+from harness.heroku import HerokuApp, StandIn
+from harness.platform import SCRUBBED, SCRUBBED_PREFIXES
+
+BLOCK_LIMIT = 600.0  # the whole block: first builds compile wheels into pip's cache
+MARKER = re.compile(r"^<!-- deploy: heroku open=([^>]*?) -->\n```sh\n(.*?)^```", re.M | re.S)
+BUTTON = re.compile(r"^<!-- deploy: button((?: [A-Z0-9_]+=\S+)*) -->$", re.M)
+SECTION = re.compile(r"^## Deploy to Heroku\n(.*?)(?=^## |\Z)", re.M | re.S)
+MARKER_HELP = (
+    "put the deploy block under '## Deploy to Heroku', with a marker line right before its ```sh fence:\n"
+    "  <!-- deploy: heroku open=/ /json /health -->   (the pages the README names)"
+)
+
+
+def deploy_section(readme: str) -> str:
+    section = SECTION.search(readme)
+    assert section, "README has no '## Deploy to Heroku' section"
+    return section.group(1)
+
+
+def parse_block(readme: str) -> tuple[tuple[str, ...], str]:
+    found = MARKER.findall(deploy_section(readme))
+    assert len(found) == 1, f"README has {len(found)} marked deploy blocks: {MARKER_HELP}"
+    paths, body = found[0]
+    assert paths.split(), "the deploy block's open= names no page"
+    return tuple(paths.split()), body
+
+
+def lone_repository(app: Path, destination: Path) -> Path:
+    """The app folder as its own repository: tracked files only, one commit on main."""
+    listed = (
+        subprocess.run(["git", "ls-files", "-z", "--cached", "--", app.name], cwd=apps.REPO, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        source = apps.REPO / name
+        if source.is_file():  # a tracked file deleted in the working tree is gone in the next commit too
+            target = destination / Path(name).relative_to(app.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            target.chmod(source.stat().st_mode)
+    git = ["git", "-c", "user.name=Reader", "-c", "user.email=reader@example.com", "-c", "commit.gpgsign=false"]
+    for command in (["init", "--quiet", "-b", "main"], ["add", "--all"], ["commit", "--quiet", "-m", "Start from the starter"]):
+        subprocess.run([*git, *command], cwd=destination, check=True, capture_output=True)
+    return destination
+
+
+def reader_env(fake_bin: Path) -> dict[str, str]:
+    """A reader's shell: none of the developer's app or Postgres settings, no virtualenv,
+    the stand-in's `heroku` first on PATH."""
+    pyenv_versions = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
+    path = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and not entry.startswith(pyenv_versions) and not Path(entry, "activate").exists()
+    ]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES) and not key.startswith(("PG", "DATABASE_", "GIT_"))
+    }
+    env["PATH"] = os.pathsep.join([str(fake_bin), *path])
+    return env
+
+
+def run_block(body: str, folder: Path, env: dict[str, str], log: Path) -> None:
+    script = "trap 'echo \"deploy: this line failed: $BASH_COMMAND\" >&2' ERR\n" + body
+    with log.open("w") as out:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=BLOCK_LIMIT,
+        )
+    assert done.returncode == 0, f"the deploy block exited {done.returncode}:\n{log.read_text()[-6000:]}"
+
+
+class AssetLinks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        wanted = {"link": "href", "script": "src"}.get(tag)
+        value = dict(attrs).get(wanted) if wanted else None
+        if value:
+            self.links.append(value)
+
+
+def check_pages(app: HerokuApp, paths: tuple[str, ...]) -> None:
+    """Each page 200 through the router, with its same-origin stylesheets and scripts."""
+    origin = app.web_url.rstrip("/")
+    for path in paths:
+        page = httpx.get(app.local_url + path, timeout=35)
+        assert page.status_code == 200, f"GET {app.web_url.rstrip('/')}{path} -> {page.status_code}: {page.text[:300]}"
+        if page.headers.get("content-type", "").startswith("text/html"):
+            parser = AssetLinks()
+            parser.feed(page.text)
+            for link in parser.links:
+                url = urljoin(origin + path, link)
+                if urlsplit(url).netloc == urlsplit(origin).netloc:
+                    asset = httpx.get(app.local_url + urlsplit(url).path, timeout=35)
+                    assert asset.status_code == 200, f"{path} links {link} -> {asset.status_code}"
+
+
+def check_contract(app: HerokuApp) -> None:
+    """The contract's JSON routes, on the add-ons: the database answers, Redis too where attached,
+    and the app reads the router's headers (the client and https)."""
+    answer = httpx.get(app.local_url + "/json", timeout=35)
+    assert answer.status_code == 200 and answer.json() == {"message": "Hello, World!"}, (
+        f"/json -> {answer.status_code}: {answer.text[:300]}"
+    )
+    row = httpx.get(app.local_url + "/db", timeout=35)
+    assert row.status_code == 200 and set(row.json()) == {"id", "randomNumber"}, f"/db -> {row.status_code}: {row.text[:300]}"
+    health = httpx.get(app.local_url + "/health", timeout=35)
+    expected = {"database": "ok", **({"redis": "ok"} if "REDIS_URL" in app.config else {})}
+    checks = health.json().get("checks", {}) if health.headers.get("content-type", "").startswith("application/json") else {}
+    assert health.status_code == 200 and expected.items() <= checks.items(), (
+        f"/health -> {health.status_code}: {health.text[:300]}"
+    )
+    whoami = httpx.get(app.local_url + "/whoami", headers={"X-Forwarded-For": "6.6.6.6"}, timeout=35)
+    assert whoami.status_code == 200 and whoami.json() == {"ip": "127.0.0.1", "scheme": "https"}, (
+        f"/whoami behind the router (X-Forwarded-For 6.6.6.6, 127.0.0.1; X-Forwarded-Proto https) -> {whoami.text[:300]}"
+    )
+
+
+# Apps whose log has no line of their own carrying a request header, each for its stated reason.
+NO_REQUEST_ID_LINE = {
+    # Daphne's access log has a fixed format with no request header in it (daphne/access.py,
+    # AccessLogGenerator; no option changes it).
+    "django_channels": "Daphne's access-log format is fixed",
+    # The access log is off by default: the router logs every request (sanic_app/README.md,
+    # "Access log"; Sanic's line cost 58% of /json).
+    "sanic_app": "no access log by default; the router's line is the request's line",
+}
+
+
+def check_request_id_logged(spec, app: HerokuApp) -> None:
+    """The app's log line for a request carries the router's X-Request-Id, so one request
+    can be followed from the router's line to the app's (Dev Center, "HTTP Request IDs")."""
+    if spec.name in NO_REQUEST_ID_LINE:
+        record(spec, "deploy_request_id_in_app_log", f"no: {NO_REQUEST_ID_LINE[spec.name]}")
+        return
+    httpx.get(app.local_url + "/json?trace=1", timeout=35)
+    request_id = re.search(r'path="/json\?trace=1".*?request_id=(\S+)', "\n".join(app.router.log)).group(1)
+    deadline = time.monotonic() + 5
+    while request_id not in (logs := "\n".join(p.output() for p in app.processes)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert request_id in logs, f"no app log line carries the router's X-Request-Id {request_id}:\n{logs[-2000:]}"
+
+
+def check_chat(app: HerokuApp) -> None:
+    """Two browsers in one room through the router: a message reaches both."""
+    ws_url = app.local_url.replace("http://", "ws://") + "/ws/chat/deploy/"
+    origin = app.web_url.rstrip("/")
+    with connect(ws_url, origin=origin, open_timeout=10) as alice, connect(ws_url, origin=origin, open_timeout=10) as bob:
+        for socket in (alice, bob):
+            assert json.loads(socket.recv(timeout=10))["type"] == "history"
+        text = f"hello {secrets.token_hex(4)}"
+        alice.send(json.dumps({"text": text}))
+        for socket in (alice, bob):
+            while (frame := json.loads(socket.recv(timeout=10))).get("text") != text:
+                pass
+            assert frame["type"] == "message", frame
+
+
+def check_polls(app: HerokuApp) -> None:
+    """A poll created, voted on and shown through the router, by the web and worker dynos."""
+    created = httpx.post(
+        app.local_url + "/api/polls",
+        timeout=35,
+        json={
+            "question": "Deployed?",
+            "options": ["yes", "no"],
+            "closes_in_seconds": 3600,
+        },
+    )
+    assert created.status_code == 201, f"POST /api/polls -> {created.status_code}: {created.text[:300]}"
+    poll = created.json()
+    vote = httpx.post(f"{app.local_url}/api/polls/{poll['id']}/votes", json={"option_id": poll["options"][0]["id"]}, timeout=35)
+    assert vote.status_code in (200, 201), f"vote -> {vote.status_code}: {vote.text[:300]}"
+    check_pages(app, (f"/polls/{poll['id']}",))
+
+
+APP_CHECKS = {"django_channels": check_chat, "flask_gunicorn": check_polls}
+
+
+@pytest.fixture
+def stand_in(spec, tmp_path):
+    heroku = StandIn(tmp_path / "heroku", redis_db=spec.redis_db + 8)
+    yield heroku
+    heroku.close()
+
+
+def test_readme_deploy_works_as_written(spec, tmp_path, stand_in):
+    paths, body = parse_block((spec.path / "README.md").read_text())
+    folder = lone_repository(spec.path, tmp_path / spec.name)
+    fake_bin = tmp_path / "bin"
+    stand_in.install_cli(fake_bin)
+    started = time.monotonic()
+    run_block(body, folder, reader_env(fake_bin), tmp_path / "deploy.log")
+    record(spec, "deploy_block_seconds", time.monotonic() - started)
+    app = stand_in.app
+    assert app is not None and app.spec is not None, f"the block deployed nothing:\n{(tmp_path / 'deploy.log').read_text()}"
+    check_pages(app, paths)
+    check_contract(app)
+    check_request_id_logged(spec, app)
+    if spec.name in APP_CHECKS:
+        APP_CHECKS[spec.name](app)
