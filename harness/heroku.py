@@ -190,6 +190,42 @@ class HerokuApp:
             self._release_and_restart()
         return f"Setting {', '.join(changes)} and restarting ⬢ {self.name}... done, v{self.version}"
 
+    def provision_from_app_json(self, app_json: dict, filled: dict[str, str], redis_db: int) -> list[str]:
+        """What the "Deploy to Heroku" button does before the build (Dev Center, "app.json
+        Schema"): its add-ons, then its `env`: a `generator: secret` value generated, a
+        `value` as the default, a `required` one as the reader fills it in the form (`filled`);
+        an optional one without a value stays unset."""
+        buildpacks = [entry.get("url") for entry in app_json.get("buildpacks", [])]
+        if buildpacks not in ([], ["heroku/python"]):
+            raise CommandFailed(f"app.json buildpacks {buildpacks}: the stand-in builds with heroku/python only")
+        output = []
+        for addon in app_json.get("addons", []):
+            service, _, plan = (addon["plan"] if isinstance(addon, dict) else addon).partition(":")
+            if service == "heroku-postgresql":
+                output.append(self.add_postgres(plan or POSTGRES_DEFAULT_PLAN))
+            elif service == "heroku-redis":
+                output.append(self.add_redis(plan or "mini", redis_db))
+            else:
+                raise CommandFailed(f"app.json add-on {service!r}: not one the stand-in has")
+        config = {}
+        for name, entry in app_json.get("env", {}).items():
+            entry = {"value": entry} if isinstance(entry, str) else entry
+            if entry.get("generator") == "secret":
+                config[name] = secrets.token_hex(32)  # the button's generator: 64 hex digits
+            elif name in filled:
+                config[name] = filled[name]
+            elif "value" in entry:
+                config[name] = str(entry["value"])
+            elif entry.get("required", True):
+                raise CommandFailed(f"app.json requires {name} and nothing says what to fill in: {entry.get('description')}")
+        unknown = sorted(set(filled) - set(app_json.get("env", {})))
+        if unknown:
+            raise CommandFailed(f"filled {', '.join(unknown)}: app.json declares no such variable")
+        output.append(self.set_config(config))
+        formation = app_json.get("formation", {})
+        self.formation.update({kind: int(entry.get("quantity", 1)) for kind, entry in formation.items()})
+        return output
+
     # --- deploys --------------------------------------------------------------------------
 
     def deploy(self, source: Path) -> list[str]:
@@ -200,7 +236,7 @@ class HerokuApp:
         self.spec = built.spec
         self.version += 1
         if first and "web" in self.spec.procfile:
-            self.formation["web"] = 1  # Heroku scales web to 1 on the first deploy, others to 0
+            self.formation.setdefault("web", 1)  # Heroku scales web to 1 on the first deploy, others to 0
         output = [*built.output, "-----> Launching..."]
         output.extend(self._release_and_restart())
         output += [f"       Released v{self.version}", f"       {self.web_url} deployed to Heroku"]

@@ -41,7 +41,7 @@ from websockets.sync.client import connect
 
 from conftest import record
 from harness import apps
-from harness.heroku import HerokuApp, StandIn
+from harness.heroku import CommandFailed, HerokuApp, StandIn
 from harness.platform import SCRUBBED, SCRUBBED_PREFIXES
 
 BLOCK_LIMIT = 600.0  # the whole block: first builds compile wheels into pip's cache
@@ -252,3 +252,28 @@ def test_readme_deploy_works_as_written(spec, tmp_path, stand_in):
     check_request_id_logged(spec, app)
     if spec.name in APP_CHECKS:
         APP_CHECKS[spec.name](app)
+
+
+def button_fills(readme: str) -> dict[str, str]:
+    """What the README tells a reader to type into the button's form for app.json's
+    `required` variables: `<!-- deploy: button NAME=VALUE ... -->` in the deploy section."""
+    found = BUTTON.findall(deploy_section(readme))
+    assert len(found) <= 1, "two deploy: button markers: keep one"
+    return dict(pair.partition("=")[::2] for pair in found[0].split()) if found else {}
+
+
+def test_deploy_button_works_from_app_json(spec, tmp_path, stand_in):
+    """The button path: nothing but app.json (add-ons, env, formation) and the tree."""
+    readme = (spec.path / "README.md").read_text()
+    paths, _ = parse_block(readme)
+    app_json = json.loads((spec.path / "app.json").read_text())
+    stand_in.app = app = HerokuApp(stand_in.workdir)
+    started = time.monotonic()
+    try:
+        app.provision_from_app_json(app_json, button_fills(readme), stand_in.redis_db)
+        app.deploy(lone_repository(spec.path, tmp_path / spec.name))
+    except CommandFailed as failed:
+        raise AssertionError(f"the button's deploy failed:\n{failed}") from None
+    record(spec, "deploy_button_seconds", time.monotonic() - started)
+    check_pages(app, paths)
+    check_contract(app)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -33,6 +35,7 @@ from conftest import MEASUREMENTS, record
 from harness.apps import REPO, discover
 from harness.http import leaks
 from harness.raw import Answer, connect, exchange, final, request, stream_until_answered
+from harness.router import Router
 from harness.tolerances import UWSGI_ROUTER_ISSUE, behind_uwsgi_router, header_refusal_lost, traceback_in
 
 SHORT_BODY = 4096  # an error message is a sentence, not an echo of the input
@@ -684,6 +687,16 @@ def test_slow_clients_are_measured(spec, launch):
         for mode in ("headers", "uploads", "idle"):
             answered[mode] = attack(process, route, mode, seconds=WINDOW_SECONDS)
             record(spec, f"slow_{mode}_answered_of_{NORMAL_REQUESTS}", answered[mode])
+        # The same attackers behind the router stand-in, which buffers headers and bodies as
+        # Heroku's does (harness/router.py): what a Heroku user gets, measured, not failed.
+        router = Router(process.port, f"{spec.name}-{secrets.token_hex(6)}.herokuapp.com").start()
+        try:
+            for mode in ("headers", "uploads", "idle"):
+                behind = SimpleNamespace(port=router.port, url=router.url)
+                answered_behind = attack(behind, route, mode, seconds=WINDOW_SECONDS)
+                record(spec, f"slow_{mode}_answered_of_{NORMAL_REQUESTS}_behind_router", answered_behind)
+        finally:
+            router.stop()
         after = normal_requests_answered(process.url, window=5.0)
         if after != NORMAL_REQUESTS:
             found.fail("after the slow clients left", f"{after} of {NORMAL_REQUESTS} normal requests answered in 5 s")
