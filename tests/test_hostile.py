@@ -262,7 +262,7 @@ def test_malformed_headers_never_get_a_5xx(spec, served):
     may_accept = {
         "NUL in a header value": (b"X-Test: a\x00b\r\n", None),
         "obsolete line folding": (b"X-Test: a\r\n folded\r\n", None),
-        "200 headers": (b"".join(b"X-H%d: v\r\n" % i for i in range(200)), "oversized"),
+        "200 headers": (b"".join(b"X-H%d: v\r\n" % i for i in range(200)), None),
         "non-UTF-8 header value": (b"X-Test: \xff\xfe\r\n", None),
     }
     lost = []
