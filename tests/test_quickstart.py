@@ -5,16 +5,21 @@ The convention (one marker line right before a ```sh fence, two blocks per READM
     <!-- quickstart: local port=5000 open=/ /json /health -->
     <!-- quickstart: postgres port=5000 open=/ /db /fortunes -->
 
-For each block, in a copy of the app folder alone (what a fresh clone has: no .venv, nothing
-git ignores), every line but the last runs under `bash -euo pipefail`, as a reader types them;
-the last line then starts the server in the same shell, in a process group of its own. Once
+For each block, in a copy of the app folder alone made from its tracked files (what a fresh
+clone has: no .venv, no file git does not track), every line but the last runs under
+`bash -euo pipefail`, as a reader types them; the last line then starts the server in the
+same shell, in a process group of its own. Once
 `port` answers on 127.0.0.1, every `open=` path must answer 200, and so must the same-origin
 stylesheets, scripts and icons (`<link href>`, `<script src>`) of every HTML page among them.
 SIGTERM to the group ends the block. The postgres block runs after the local one in the same
 folder and starts from the environment the local block's lines left (one terminal, read top
-to bottom: its venv is active). The shell starts with the developer's settings removed, PATH
-without any virtualenv, and PGHOST=127.0.0.1 PGUSER=postgres; the postgres block's database
-(from its `createdb NAME` line, named `<something>_quickstart`) is dropped before and after.
+to bottom: its venv is active). The shell starts with what a new reader's shell has (who and
+where they are, terminal, locale, the machine's certificates and pip settings; PATH without
+any virtualenv) and nothing else: no PG* variable, no DATABASE_URL, nothing the README does
+not set itself (only PIP_NO_COMPILE, see reader_env). The postgres block's database (from its
+`createdb ... NAME` line, named `<something>_quickstart`) is dropped before and after; once
+its pages have answered, the server must hold a connection to that database and the app's
+tables there must hold rows: a block whose app quietly fell back to SQLite fails.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -40,7 +45,6 @@ import pytest
 from psycopg import sql
 
 from harness.apps import REPO
-from harness.platform import SCRUBBED, SCRUBBED_PREFIXES
 from harness.postgres import admin_connect
 
 SETUP_LIMIT = 900.0  # a block's lines before the server: venv + pip install (from pip's cache after the first run)
@@ -48,11 +52,38 @@ PORT_LIMIT = 90.0  # from the server line to its port answering
 STOP_LIMIT = 30.0  # SIGTERM to exit, Heroku's grace period
 KINDS = ("local", "postgres")
 MARKER = re.compile(r"^<!-- quickstart: (\w+) port=(\d+) open=([^>]*?) -->\n```sh\n(.*?)^```", re.M | re.S)
-CREATEDB = re.compile(r"^createdb\s+(?:-\S+\s+)*([A-Za-z0-9_]+)\s*(?:#.*)?$")
+# A new reader's shell: who and where they are, their terminal and locale, and the machine's
+# own certificate and pip settings (how this machine reaches the package index). Nothing else
+# passes, so a block that needs PGHOST, DATABASE_URL or any variable its README does not set
+# fails here as it would for the reader.
+READER_VARIABLES = {
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "LANG",
+    "TZ",
+    "TMPDIR",
+    "PYENV_ROOT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+}
+READER_PREFIXES = ("LC_", "PIP_")
+# Tables a migration tool writes for itself: rows there say a migration ran, not that the app did.
+MIGRATION_TABLES = re.compile(r"^(alembic_version|django_migrations|_?yoyo_\w*)$")
 MARKER_HELP = (
     "add two marked blocks, each an HTML comment on the line right before a ```sh fence:\n"
     "  <!-- quickstart: local port=5000 open=/ /json /health -->   (embedded defaults)\n"
-    "  <!-- quickstart: postgres port=5000 open=/ /db -->          (createdb <app>_quickstart, DATABASE_URL, REDIS_URL)\n"
+    "  <!-- quickstart: postgres port=5000 open=/ /db -->  (createdb -h 127.0.0.1 -U postgres <app>_quickstart, ...)\n"
     "the last line of each block starts the server in the foreground"
 )
 
@@ -66,7 +97,9 @@ class Block:
 
     @property
     def database(self) -> str | None:
-        names = [match.group(1) for line in self.lines if (match := CREATEDB.match(line.strip()))]
+        """The last word of the block's `createdb [options] NAME` line."""
+        commands = [shlex.split(line, comments=True) for line in self.lines]
+        names = [words[-1] for words in commands if len(words) > 1 and words[0] == "createdb"]
         return names[0] if names else None
 
 
@@ -82,19 +115,26 @@ def parse_blocks(readme: str) -> dict[str, Block]:
     missing = [kind for kind in KINDS if kind not in blocks]
     assert not missing, f"README has no {' or '.join(missing)} quick-start block: {MARKER_HELP}"
     database = blocks["postgres"].database
-    assert database, "the postgres block creates no database: start it with `createdb <app>_quickstart`"
+    assert database, "the postgres block creates no database: add `createdb -h 127.0.0.1 -U postgres <app>_quickstart`"
     assert database.endswith("_quickstart"), f"createdb {database}: name it <app>_quickstart (the test drops it)"
     return blocks
 
 
-def lone_copy(app: Path, destination: Path) -> Path:
-    """The app folder as a fresh clone has it: tracked and new files, nothing git ignores."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", app.name],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+def lone_copy(app: Path, destination: Path, repo: Path = REPO) -> Path:
+    """The app folder as a clone has it: the files git tracks (staged ones too), as they are
+    in the working tree; a file git does not track is missing, as it is from the next push."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--", app.name],
+            cwd=repo,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
-        source = REPO / name
+        source = repo / name
         if source.is_file():  # a tracked file deleted in the working tree is gone in the next commit too
             target = destination / Path(name).relative_to(app.name)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -104,17 +144,18 @@ def lone_copy(app: Path, destination: Path) -> Path:
 
 
 def reader_env() -> dict[str, str]:
-    """A new reader's shell: none of the developer's app settings, no virtualenv on PATH."""
+    """A new reader's shell (READER_VARIABLES), with no virtualenv on PATH."""
     pyenv_versions = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
     path = [
-        entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
         if entry and not entry.startswith(pyenv_versions) and not Path(entry, "activate").exists()
     ]
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES) and not key.startswith(("PG", "DATABASE_"))
-    }
-    env.update(PATH=os.pathsep.join(path), PGHOST="127.0.0.1", PGUSER="postgres")
+    env = {key: value for key, value in os.environ.items() if key in READER_VARIABLES or key.startswith(READER_PREFIXES)}
+    # pip byte-compiles every file it installs, half of `pip install`'s time here (Django's
+    # requirements: 66 s -> 34 s on the loaded machine); Python compiles what it imports anyway,
+    # and pip only warns when compiling fails, so the blocks test the same thing without it.
+    env.update(PATH=os.pathsep.join(path), PIP_NO_COMPILE="1")
     return env
 
 
@@ -153,28 +194,43 @@ def check_pages(block: Block) -> None:
                     assert asset.status_code == 200, f"{block.kind} block: {path} links {link} -> {asset.status_code}"
 
 
-def run_block(block: Block, folder: Path, env: dict[str, str], workdir: Path,
-              port_limit: float = PORT_LIMIT) -> dict[str, str]:
-    """Run one block as a reader would; return the environment its setup lines left."""
+def run_block(
+    block: Block,
+    folder: Path,
+    env: dict[str, str],
+    workdir: Path,
+    port_limit: float = PORT_LIMIT,
+    while_serving: Callable[[], None] | None = None,
+) -> dict[str, str]:
+    """Run one block as a reader would; return the environment its setup lines left.
+    while_serving runs once the pages have answered, before the server is stopped."""
     log, env_dump = workdir / f"{block.kind}.log", workdir / f"{block.kind}.env"
     setup_done, go = workdir / f"{block.kind}.done", workdir / f"{block.kind}.go"
     # After the setup lines the shell waits for `go`: the port is checked free again right
     # before the server line starts, since pip install gave anyone minutes to take it.
-    script = "\n".join([
-        "trap 'echo \"quickstart: this line failed: $BASH_COMMAND\" >&2' ERR",
-        *block.lines[:-1],
-        f"env -0 > {shlex.quote(str(env_dump))}; : > {shlex.quote(str(setup_done))}",
-        f"while [ ! -e {shlex.quote(str(go))} ]; do sleep 0.1; done",
-        block.lines[-1],
-    ])
+    script = "\n".join(
+        [
+            "trap 'echo \"quickstart: this line failed: $BASH_COMMAND\" >&2' ERR",
+            *block.lines[:-1],
+            f"env -0 > {shlex.quote(str(env_dump))}; : > {shlex.quote(str(setup_done))}",
+            f"while [ ! -e {shlex.quote(str(go))} ]; do sleep 0.1; done",
+            block.lines[-1],
+        ]
+    )
 
     def failure(what: str) -> str:
         return f"{block.kind} quick start: {what}\n--- its output (end) ---\n{log.read_text()[-4000:]}"
 
     assert not port_answers(block.port), f"port {block.port} is already in use: stop what listens there"
     with log.open("w") as out:
-        shell = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env,
-                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        shell = subprocess.Popen(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + SETUP_LIMIT
         while not setup_done.exists():
@@ -190,6 +246,8 @@ def run_block(block: Block, folder: Path, env: dict[str, str], workdir: Path,
             time.sleep(0.5)
         try:
             check_pages(block)
+            if while_serving:
+                while_serving()
         except AssertionError as error:
             raise AssertionError(failure(str(error))) from None
     finally:
@@ -234,6 +292,38 @@ def drop_database(name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def server_connections(database: str) -> int:
+    with admin_connect() as conn:  # connected to the admin database, so not counted here
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database]).fetchone()[0]
+
+
+def table_rows(database: str) -> dict[str, int]:
+    """Rows per table of the app's own (public schema, migration bookkeeping left out)."""
+    with admin_connect(database) as conn:
+        names = [
+            name
+            for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            if not MIGRATION_TABLES.match(name)
+        ]
+        count = sql.SQL("SELECT count(*) FROM {}")
+        return {name: conn.execute(count.format(sql.Identifier(name))).fetchone()[0] for name in names}
+
+
+def assert_served_from_postgres(database: str) -> None:
+    """The server holds a connection to the block's database and the app's tables there hold
+    rows: an app that fell back to SQLite (flask_gunicorn and django_channels do without
+    DATABASE_URL) leaves the database the block created empty and unused."""
+    assert server_connections(database) > 0, (
+        f"postgres block: its pages answered but no process is connected to database {database}: "
+        "did the server run on SQLite? (check the block's `export DATABASE_URL=...` line)"
+    )
+    rows = table_rows(database)
+    assert any(rows.values()), (
+        f"postgres block: database {database} has no app table with rows ({rows or 'no tables'}): "
+        "the migrations and the pages used some other database"
+    )
+
+
 def test_readme_quick_start_works_as_written(spec, tmp_path):
     blocks = parse_blocks((spec.path / "README.md").read_text())
     folder = lone_copy(spec.path, tmp_path / spec.name)
@@ -243,13 +333,16 @@ def test_readme_quick_start_works_as_written(spec, tmp_path):
     with port_lock(blocks["postgres"].port):
         drop_database(database)
         try:
-            run_block(blocks["postgres"], folder, after_local, tmp_path)
+            run_block(
+                blocks["postgres"], folder, after_local, tmp_path, while_serving=lambda: assert_served_from_postgres(database)
+            )
         finally:
             drop_database(database)
 
 
 # The runner itself, on a tiny README served by Python's own http.server (no app, no pip):
 # it passes a block that works, and fails, saying why, on each kind of break.
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -259,10 +352,22 @@ def free_port() -> int:
 
 def tiny_block(port: int, setup: list[str], server: str | None = None, paths: str = "/ /hello.txt") -> Block:
     server = server or f"python3 -m http.server {port} --bind 127.0.0.1"
-    readme = "\n".join([
-        f"<!-- quickstart: local port={port} open={paths} -->", "```sh", *setup, server, "```", "",
-        f"<!-- quickstart: postgres port={port} open=/ -->", "```sh", "createdb tiny_quickstart", server, "```", "",
-    ])
+    readme = "\n".join(
+        [
+            f"<!-- quickstart: local port={port} open={paths} -->",
+            "```sh",
+            *setup,
+            server,
+            "```",
+            "",
+            f"<!-- quickstart: postgres port={port} open=/ -->",
+            "```sh",
+            "createdb tiny_quickstart",
+            server,
+            "```",
+            "",
+        ]
+    )
     return parse_blocks(readme)["local"]
 
 
@@ -281,11 +386,14 @@ def test_runner_passes_a_working_block_and_keeps_its_environment(tmp_path):
     assert left["GREETING"] == "hi"
 
 
-@pytest.mark.parametrize(("setup", "paths", "expected"), [
-    ([*WORKING_SETUP, "cp .env.example .env"], "/", "this line failed: cp .env.example .env"),
-    (WORKING_SETUP[:-1], "/", "links /app.js -> 404"),
-    (WORKING_SETUP, "/ /missing", "GET /missing -> 404"),
-])
+@pytest.mark.parametrize(
+    ("setup", "paths", "expected"),
+    [
+        ([*WORKING_SETUP, "cp .env.example .env"], "/", "this line failed: cp .env.example .env"),
+        (WORKING_SETUP[:-1], "/", "links /app.js -> 404"),
+        (WORKING_SETUP, "/ /missing", "GET /missing -> 404"),
+    ],
+)
 def test_runner_fails_on_a_broken_line(tmp_path, setup, paths, expected):
     block = tiny_block(free_port(), setup, paths=paths)
     with pytest.raises(AssertionError, match=re.escape(expected)):
@@ -302,3 +410,45 @@ def test_runner_fails_when_the_server_line_does_not_serve_the_port(tmp_path):
 def test_a_readme_without_marked_blocks_says_what_to_add():
     with pytest.raises(AssertionError, match="README has no local or postgres quick-start block: add two marked blocks"):
         parse_blocks("# An app\n\n```sh\npip install -r requirements.txt\n```\n")
+
+
+# The three ways a quick start passes here and fails for a reader (issue 16), each caught.
+
+
+@pytest.mark.parametrize("name", ["PGHOST", "PGUSER", "DATABASE_URL", "REDIS_URL", "VIRTUAL_ENV", "SOME_SETTING"])
+def test_runner_fails_when_a_block_needs_a_variable_its_readme_does_not_set(tmp_path, monkeypatch, name):
+    monkeypatch.setenv(name, "set in the developer's shell")
+    block = tiny_block(free_port(), [*WORKING_SETUP, f': "${{{name}:?is not set}}"'])
+    with pytest.raises(AssertionError, match=f"{name}: is not set"):
+        run_block(block, tmp_path, reader_env(), tmp_path)
+
+
+def test_runner_fails_when_a_file_the_app_needs_is_untracked(tmp_path):
+    repo, copy = tmp_path / "repo", tmp_path / "copy"
+    app = repo / "tiny"
+    app.mkdir(parents=True)
+    (app / "index.html").write_text("tracked\n")
+    (app / "hello.txt").write_text("untracked\n")
+    subprocess.run(["git", "init", "--quiet"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "tiny/index.html"], cwd=repo, check=True)
+    block = tiny_block(free_port(), ["ls"])
+    with pytest.raises(AssertionError, match=re.escape("GET /hello.txt -> 404")):
+        run_block(block, lone_copy(app, copy, repo=repo), reader_env(), tmp_path)
+
+
+def test_postgres_check_fails_when_the_server_used_another_database():
+    database = f"tiny_quickstart_{os.getpid()}"
+    drop_database(database)
+    with admin_connect() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    try:
+        with pytest.raises(AssertionError, match=f"no process is connected to database {database}"):
+            assert_served_from_postgres(database)
+        with admin_connect(database) as held:
+            held.execute("CREATE TABLE polls (id int)")
+            with pytest.raises(AssertionError, match=re.escape("has no app table with rows ({'polls': 0})")):
+                assert_served_from_postgres(database)
+            held.execute("INSERT INTO polls VALUES (1)")
+            assert_served_from_postgres(database)
+    finally:
+        drop_database(database)
