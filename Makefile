@@ -16,7 +16,7 @@ REDIS_HOST_PORT := 127.0.0.1:6379
 PYTEST_ARGS ?=
 PREREQUISITES := $(addprefix prerequisites-,test run bench lint)
 
-.PHONY: help install install-suite services run test test-apps test-shared test-bench lint bench bench-smoke clean $(PREREQUISITES)
+.PHONY: help install install-suite services run test test-apps test-shared test-bench lint bench bench-smoke clean rehearse $(PREREQUISITES)
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ services: ## Postgres and Redis: the ones already running, else docker compose i
 run: prerequisites-run install ## every app side by side from its Procfile (honcho), on Postgres and Redis when they answer (APP=name for one)
 	@$(MAKE) --no-print-directory services || echo "make run: without Postgres and Redis, each app runs on its embedded defaults."
 	$(SUITE_PY) -m scripts.run $(APP)
+
+rehearse: prerequisites-run install-suite services ## one app deployed as its README says, on the local stand-in for Heroku (build, add-ons, release, router); APP=name
+	$(SUITE_PY) -m scripts.rehearse $(APP)
 
 test: prerequisites-test install services test-apps test-shared test-bench ## check the machine, install, services, each app's own tests, the shared suite
 
