@@ -164,6 +164,7 @@ FEATURE_ROUTES = ["/json", "/db"]
 FEATURES = {
     "flask_gunicorn": {
         "access log": "gunicorn.conf.py's accesslog and access_log_format",
+        "cookie session": "SECRET_KEY set: Flask's signed-cookie session opened on every request (the poll pages use it)",
         "Host check": "Flask's TRUSTED_HOSTS, as votr/config.py sets it from ALLOWED_HOSTS (off Heroku: localhost, 127.0.0.1)",
         "security headers": "votr.errors.security_headers (after_request)",
         "request checks": "votr.errors.check_request (before_request: body size, Host present)",

@@ -21,9 +21,11 @@ def describe_failure(exc: BaseException) -> str:
 def check_request():
     # Before routing, so a 2 MiB POST to a GET-only route is a 413, not a 405. Werkzeug
     # stops reading a chunked body at MAX_CONTENT_LENGTH without an error: one that
-    # reached it is too large.
+    # reached it is too large. Without Content-Length or Transfer-Encoding a request has
+    # no body (RFC 9112 section 6.3): nothing to read (reading it cost ~30 us per GET).
     declared = request.content_length
-    if (declared or 0) > MAX_BODY_BYTES or (declared is None and len(request.get_data()) >= MAX_BODY_BYTES):
+    chunked = declared is None and "Transfer-Encoding" in request.headers
+    if (declared or 0) > MAX_BODY_BYTES or (chunked and len(request.get_data()) >= MAX_BODY_BYTES):
         abort(413, f"request body over {MAX_BODY_BYTES} bytes")
     # RFC 9112 section 3.2: 400 for HTTP/1.1 without Host. gunicorn refuses two
     # Host headers itself but leaves a missing one to the app.

@@ -26,6 +26,8 @@ if FEATURE == "pool pre-ping":
     app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] = True
 if FEATURE == "engine options":
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = models.engine_options(url, pool_size)
+if FEATURE == "cookie session":  # a SECRET_KEY makes Flask open its signed session on every request
+    app.secret_key = settings.secret_key
 if FEATURE == "Host check":  # on wherever ALLOWED_HOSTS is set, or off Heroku
     app.config["TRUSTED_HOSTS"] = settings.allowed_hosts or config.LOCAL_HOSTS
 if FEATURE == "security headers":
