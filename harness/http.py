@@ -17,7 +17,8 @@ LEAK_MARKERS = (
     "Werkzeug Debugger",
     "werkzeug.debug",
     "Django Version:",
-    "You're seeing this error because you have <code>DEBUG = True</code>",
+    # Django's debug pages (its 404 too); Django 5 writes "You’re" with a typographic apostrophe.
+    "because you have <code>DEBUG = True</code>",
     "sanic.exceptions",
     "site-packages",
 )
