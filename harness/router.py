@@ -41,6 +41,8 @@ RESPONSE_BUFFER = 1024 * 1024
 VIA = "1.1 heroku-router"
 # Connection-level headers (RFC 9110 7.6.1) are the router's own on each hop; Host is the
 # app's; Expect is answered by the router itself ("Expect: 100-continue").
+# aiohttp's client adds these when a request lacks them; the router forwards what the client sent.
+CLIENT_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 NOT_FORWARDED = {
     "connection",
     "keep-alive",
@@ -66,8 +68,18 @@ def forwarded(headers) -> dict[str, str]:
 class Router:
     """`Router(dyno_port, host)` forwards 127.0.0.1:`port` to the web dyno as `host`."""
 
-    def __init__(self, dyno_port: int, host: str, port: int = 0, dyno: str = "web.1"):
+    def __init__(
+        self,
+        dyno_port: int,
+        host: str,
+        port: int = 0,
+        dyno: str = "web.1",
+        first_byte_limit: float = FIRST_BYTE_LIMIT,
+        websocket_idle_limit: float = WEBSOCKET_IDLE_LIMIT,
+    ):
         self.dyno_port, self.host, self.dyno = dyno_port, host, dyno
+        # Heroku's limits unless given: tests/test_router.py checks them on shorter ones.
+        self.first_byte_limit, self.websocket_idle_limit = first_byte_limit, websocket_idle_limit
         self.requested_port = port
         self.port = 0
         self.log: list[str] = []  # Heroku's router log lines ("Heroku Router Log Format")
@@ -151,13 +163,14 @@ class Router:
             return await self._websocket(request, url, headers, request_id, started)
         body = await self._buffered_body(request)
         try:
-            async with asyncio.timeout(FIRST_BYTE_LIMIT):
+            async with asyncio.timeout(self.first_byte_limit):
                 upstream = await self.session.request(
                     request.method,
                     url,
                     headers=headers,
-                    data=body,
+                    data=body if request.body_exists else None,
                     allow_redirects=False,
+                    skip_auto_headers=CLIENT_HEADERS,
                 )
         except TimeoutError:
             return self._error(request, request_id, started, "H12")
@@ -212,7 +225,7 @@ class Router:
         frames both ways; 55 s without a frame either way closes both sides."""
         protocols = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
         try:
-            async with asyncio.timeout(FIRST_BYTE_LIMIT):
+            async with asyncio.timeout(self.first_byte_limit):
                 upstream = await self.session.ws_connect(
                     url,
                     headers={name: value for name, value in headers.items() if name.lower() != "content-length"},
@@ -251,8 +264,8 @@ class Router:
             await sink.close(code=source.close_code or 1000)
 
         async def idle_timer() -> None:
-            while (idle := time.monotonic() - last_frame) < WEBSOCKET_IDLE_LIMIT:
-                await asyncio.sleep(WEBSOCKET_IDLE_LIMIT - idle)
+            while (idle := time.monotonic() - last_frame) < self.websocket_idle_limit:
+                await asyncio.sleep(self.websocket_idle_limit - idle)
             await client.close(code=1001)
             await upstream.close(code=1001)
 
