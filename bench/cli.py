@@ -84,6 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-second", action="store_true", help="skip the second servers")
     p.add_argument("--no-stripped", action="store_true", help="skip the stripped references")
     p.add_argument("--no-access-log", action="store_true", help="skip the access-log on/off pair")
+    p.add_argument("--no-features", action="store_true", help="skip timing each app feature alone on its reference")
     p.add_argument("--no-websocket", action="store_true", help="skip the chat's websocket figure")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx reference")
     p.add_argument("--smoke", action="store_true",
@@ -111,6 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.out = args.out or (BENCH / "results" / ("smoke" if args.smoke else ""))
     if args.smoke:
         args.no_access_log = True  # the same interleaving as the servers; two more boots per app
+        args.no_features = True  # a measurement of the reference, nine more boots for flask_gunicorn
     return args
 
 
@@ -360,7 +362,7 @@ class Runner:
 
             if not self.args.no_access_log and ACCESS_LOG_ROUTE in self.args.routes:
                 self.access_log(spec, [db_app, db_second or database()], redis)
-            if not self.args.no_stripped:
+            if not self.args.no_stripped and not self.args.no_features:
                 self.features(spec, database, redis)
             if name == CHAT_APP and not self.args.no_websocket:
                 self.chat(spec, second, database, redis)
