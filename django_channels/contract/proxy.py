@@ -5,6 +5,8 @@ middleware below hands the second the rightmost value."""
 
 import ipaddress
 
+from django.utils.decorators import async_only_middleware
+
 
 def rightmost(header_value):
     return header_value.rsplit(",", 1)[-1].strip()
@@ -21,14 +23,15 @@ def client_ip(request):
     return ""
 
 
-class RightmostForwardedProtoMiddleware:
-    """Keep only the router's X-Forwarded-Proto value, for SECURE_PROXY_SSL_HEADER and /whoami."""
+@async_only_middleware
+def rightmost_forwarded_proto(get_response):
+    """Keep only the router's X-Forwarded-Proto value, for SECURE_PROXY_SSL_HEADER and /whoami.
+    Async: it runs on Daphne's event loop, above the point where the chain crosses to a thread."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    async def middleware(request):
         if "HTTP_X_FORWARDED_PROTO" in request.META:
             proto = rightmost(request.META["HTTP_X_FORWARDED_PROTO"]).lower()
             request.META["HTTP_X_FORWARDED_PROTO"] = "https" if proto == "https" else "http"
-        return self.get_response(request)
+        return await get_response(request)
+
+    return middleware

@@ -1,9 +1,11 @@
-"""The common contract's routes: ordinary Django views, run by Django in its own thread."""
+"""The common contract's routes. Those that touch no database are async views, run on Daphne's
+event loop; the ORM routes are sync views, which Django runs in a thread of their own (under
+ASGI the ORM is sync; its async methods only hop to such a thread per query), each request's
+connection taken from Django's psycopg pool and handed back when the request finishes."""
 
 import functools
 import logging
 import random
-import threading
 
 import redis
 from django.conf import settings
@@ -25,37 +27,41 @@ def short_reason(exc):
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
-# One slot per pooled connection: a burst queues here, not at the pool, whose 3 s checkout
-# timeout then only runs out on a dead database. Without it, on a loaded 2-core machine,
-# 4 of 128 concurrent /updates got 503 with a pool of 18, 52 of 128 with a pool of 6.
-DATABASE_SLOTS = threading.BoundedSemaphore(settings.DATABASE_POOL_SIZE)
+def method_not_allowed(request):
+    """GET and HEAD only: 405 with Allow and a message, else None."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    return JsonResponse({"error": f"method {request.method} not allowed"}, status=405, headers={"Allow": "GET, HEAD"})
 
 
-def contract_route(view, uses_database=False):
-    """GET and HEAD only (405 with Allow and a message); 503 when the database fails.
-    csrf_exempt: these views change nothing, and a POST should meet the 405, not a CSRF 403."""
+def contract_route(view):
+    """An async view answering GET and HEAD. csrf_exempt: these views change nothing, and a
+    POST should meet the 405, not a CSRF 403."""
 
     @csrf_exempt
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            return JsonResponse({"error": f"method {request.method} not allowed"}, status=405, headers={"Allow": "GET, HEAD"})
-        if not uses_database:
-            return view(request, *args, **kwargs)
-        try:
-            with DATABASE_SLOTS:
-                try:
-                    return view(request, *args, **kwargs)
-                finally:
-                    connection.close()  # back to the pool now, not after the response is sent
-        except DatabaseError as exc:  # refused, reset, hung (psycopg_pool's PoolTimeout)
-            logger.warning("database unavailable: %s", short_reason(exc))
-            return JsonResponse({"error": f"database unavailable: {short_reason(exc)}"}, status=503)
+    async def wrapper(request, *args, **kwargs):
+        return method_not_allowed(request) or await view(request, *args, **kwargs)
 
     return wrapper
 
 
-database_route = functools.partial(contract_route, uses_database=True)
+def database_route(view):
+    """A sync view answering GET and HEAD, 503 when the database fails: refused, reset, hung,
+    or no pooled connection free within the pool's timeout (psycopg_pool's PoolTimeout)."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if refusal := method_not_allowed(request):
+            return refusal
+        try:
+            return view(request, *args, **kwargs)
+        except DatabaseError as exc:
+            logger.warning("database unavailable: %s", short_reason(exc))
+            return JsonResponse({"error": f"database unavailable: {short_reason(exc)}"}, status=503)
+
+    return wrapper
 
 
 def parse_queries(raw):
@@ -74,22 +80,22 @@ def random_id():
 
 
 @contract_route
-def home(request):
+async def home(request):
     return render(request, "contract/home.html")
 
 
 @contract_route
-def json_hello(request):
+async def json_hello(request):
     return JsonResponse({"message": "Hello, World!"})
 
 
 @contract_route
-def plaintext(request):
+async def plaintext(request):
     return HttpResponse(b"Hello, World!", content_type="text/plain")
 
 
 @contract_route
-def whoami(request):
+async def whoami(request):
     return JsonResponse({"ip": client_ip(request), "scheme": request.scheme})
 
 
@@ -146,7 +152,7 @@ def check_redis():
     return "ok"
 
 
-@contract_route
+@database_route
 def health(request):
     checks = {"database": check_database(), "redis": check_redis()}
     healthy = all(value in ("ok", "not configured") for value in checks.values())

@@ -22,8 +22,19 @@ def test_json_and_plaintext(client):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [(None, 1), ("", 1), ("abc", 1), ("0", 1), ("-3", 1), ("1.5", 1), ("7", 7), (" 12 ", 12),
-     ("500", 500), ("501", 500), ("9" * 5000, 500)],
+    [
+        (None, 1),
+        ("", 1),
+        ("abc", 1),
+        ("0", 1),
+        ("-3", 1),
+        ("1.5", 1),
+        ("7", 7),
+        (" 12 ", 12),
+        ("500", 500),
+        ("501", 500),
+        ("9" * 5000, 500),
+    ],
 )
 def test_parse_queries(raw, expected):
     assert parse_queries(raw) == expected
@@ -134,3 +145,27 @@ def test_home_and_lobby_are_html_with_security_headers(seeded, client):
         assert response["X-Frame-Options"] == "DENY"
         for header in HTML_HEADERS:
             assert response.has_header(header)
+
+
+def test_every_answer_has_a_date(client):
+    """RFC 9110 6.6.1; Daphne sends no Date, chatsite.middleware does, outermost."""
+    answers = [
+        client.get("/json"),
+        client.get("/no/such/page"),
+        client.post("/json"),
+        client.get("/json", headers={"Host": "evil.example"}),
+    ]
+    assert [answer.status_code for answer in answers] == [200, 404, 405, 400]
+    for answer in answers:
+        assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT", answer["Date"])
+
+
+def test_the_last_middleware_is_sync_only_so_the_chain_crosses_to_a_thread_once():
+    """Under ASGI a sync-only middleware last keeps Django's own (MiddlewareMixin) in sync
+    mode, one thread crossing a request instead of one per hook (settings.MIDDLEWARE has the
+    figures). If WhiteNoise turns async-capable this fails: measure again."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    last = import_string(settings.MIDDLEWARE[-1])
+    assert getattr(last, "sync_capable", True) and not getattr(last, "async_capable", False)
