@@ -172,6 +172,17 @@ FEATURES = {
         "pool pre-ping": "SQLAlchemy's pool_pre_ping (a round trip at each checkout)",
         "engine options": "votr.models.engine_options: pre-ping, timeouts, recycle, no prepared statements",
     },
+    "django_channels": {
+        "Date header": "chatsite.middleware.date_header (async)",
+        "proxy header": "contract.proxy.rightmost_forwarded_proto (async)",
+        "SecurityMiddleware": "Django's, alone: async mode, a thread crossing per hook",
+        "CommonMiddleware": "Django's Host check (ALLOWED_HOSTS), alone: async mode",
+        "CsrfViewMiddleware": "Django's, alone: async mode",
+        "XFrameOptionsMiddleware": "Django's, alone: async mode",
+        "WhiteNoise": "sync-only: Django runs the request's middleware in a thread",
+        "the app's middleware": "chatsite/settings.py MIDDLEWARE, in its order (WhiteNoise last: one thread crossing)",
+        "the app's views": "contract.views: async off the ORM, the ORM view sync with its 503 handling",
+    },
 }
 
 
