@@ -81,9 +81,10 @@ ROUTABLE_LINES = [
     b"GET /%00 HTTP/1.1", b"GET /db?queries=%ff%fe HTTP/1.1", b"GET /" + b"a" * 6000 + b" HTTP/1.1",
     b"GET /queries?queries=1e309 HTTP/1.1", b"GET /fortunes/../../etc/passwd HTTP/1.1",
     b"GARBAGE / HTTP/1.1", b"GET /whoami HTTP/1.1\r\nX-Forwarded-For: \xff\xfe, not-an-ip", b"GET / HTTP/9.9",
+    b"GET  HTTP/1.1",  # an HTTP/1.1 line with an empty target: RFC 9112 section 3, a 400
 ]
 # Not HTTP at all: a 4xx, or the connection closed without an answer, are both clean.
-NOT_HTTP_LINES = [b"GET", b"\x00\x01\x02 garbage \xff", b"GET  HTTP/1.1"]
+NOT_HTTP_LINES = [b"GET", b"\x00\x01\x02 garbage \xff"]
 
 
 @pytest.mark.parametrize("request_line", ROUTABLE_LINES + NOT_HTTP_LINES)
