@@ -139,7 +139,8 @@ class HerokuApp:
         self.workdir = workdir
         self.name = name or f"{secrets.choice(NAME_WORDS[0])}-{secrets.choice(NAME_WORDS[1])}-{secrets.randbelow(90000) + 10000}"
         # New apps' default domain since June 2023: the name plus a random 12-hex suffix
-        # (Dev Center, "Heroku App Domains" / changelog "New Default Domain for Heroku Apps").
+        # (Dev Center, "Heroku App Names, Subdomains, and URLs": APPNAME-IDENTIFIER.herokuapp.com,
+        # "a 12-character random identifier", for apps created since June 14, 2023).
         self.host = f"{self.name}-{secrets.token_hex(6)}.herokuapp.com"
         self.web_url = f"https://{self.host}/"
         self.git_url = f"https://git.heroku.com/{self.name}.git"

@@ -33,25 +33,28 @@ def deploy_section(readme: str) -> str:
     return section.group(1)
 
 
-def parse_block(readme: str) -> tuple[tuple[str, ...], str]:
-    found = MARKER.findall(deploy_section(readme))
+def parse_block(readme: str, section: str | None = None) -> tuple[tuple[str, ...], str]:
+    """The marked block in the app README's deploy section (or in the whole of `section`)."""
+    found = MARKER.findall(deploy_section(readme) if section is None else section)
     assert len(found) == 1, f"README has {len(found)} marked deploy blocks: {MARKER_HELP}"
     paths, body = found[0]
     assert paths.split(), "the deploy block's open= names no page"
     return tuple(paths.split()), body
 
 
-def lone_repository(app: Path, destination: Path) -> Path:
-    """The app folder as its own repository: tracked files only, one commit on main."""
+def lone_repository(folder: Path, destination: Path) -> Path:
+    """`folder` (an app folder, or the repository itself) as a repository of its own: its
+    tracked files only, as they are in the working tree, in one commit on main."""
+    prefix = folder.relative_to(apps.REPO)
     listed = (
-        subprocess.run(["git", "ls-files", "-z", "--cached", "--", app.name], cwd=apps.REPO, capture_output=True, check=True)
+        subprocess.run(["git", "ls-files", "-z", "--cached", "--", str(prefix)], cwd=apps.REPO, capture_output=True, check=True)
         .stdout.decode()
         .split("\0")
     )
     for name in filter(None, listed):
         source = apps.REPO / name
         if source.is_file():  # a tracked file deleted in the working tree is gone in the next commit too
-            target = destination / Path(name).relative_to(app.name)
+            target = destination / Path(name).relative_to(prefix)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
             target.chmod(source.stat().st_mode)
@@ -97,12 +100,17 @@ def rehearse(spec: apps.AppSpec, workdir: Path, log: Path) -> tuple[StandIn, tup
     """Run `spec`'s README deploy block; return the stand-in holding the deployed app and
     the pages the README names. The caller closes the stand-in."""
     paths, body = parse_block((spec.path / "README.md").read_text())
-    folder = lone_repository(spec.path, workdir / spec.name)
-    stand_in = StandIn(workdir / "heroku", redis_db=spec.redis_db + REDIS_DB_OFFSET)
+    return run_in_copy(spec.path, body, spec.redis_db + REDIS_DB_OFFSET, workdir, log), paths
+
+
+def run_in_copy(folder: Path, body: str, redis_db: int, workdir: Path, log: Path) -> StandIn:
+    """`body` run in a lone repository of `folder` against a fresh stand-in, which is returned."""
+    folder = lone_repository(folder, workdir / (folder.name or "repository"))
+    stand_in = StandIn(workdir / "heroku", redis_db=redis_db)
     try:
         stand_in.install_cli(workdir / "bin")
         run_block(body, folder, reader_env(workdir / "bin"), log)
     except BaseException:
         stand_in.close()
         raise
-    return stand_in, paths
+    return stand_in

@@ -9,9 +9,10 @@ The block runs under `bash -euo pipefail`, line by line as a reader types them, 
 of the app folder (its tracked files only, committed as a repository of its own, as a reader
 who copied the folder out has it), with a reader's environment (nothing the README does not
 set: no PG*, DATABASE_URL, virtualenv) and the stand-in's `heroku` command first on PATH
-(harness/heroku.py). It knows only what the READMEs use; anything else fails the block and
-names the command. `heroku create` adds the `heroku` remote, whose push builds, releases and
-starts the app as Heroku does. Then, through the router stand-in and under the app's
+(harness/heroku.py; the reader's side is harness/rehearsal.py, shared with `make rehearse`).
+It knows only what the READMEs use; anything else fails the block and names the command.
+`heroku create` adds the `heroku` remote, whose push builds, releases and starts the app as
+Heroku does. Then, through the router stand-in and under the app's
 `<name>-<12 hex>.herokuapp.com` host: every `open=` page answers 200 with its same-origin
 stylesheets and scripts, the contract's JSON routes answer from the add-ons' database, the
 app sees the router's forwarding headers, its log line for a request carries the router's
@@ -20,7 +21,8 @@ X-Request-Id, and the app's own pages work (the chat's websocket, the poll pages
 The "Deploy to Heroku" button is rehearsed too, from app.json alone: its add-ons, its `env`
 (`generator: secret` generated, `value` defaults, each `required` one filled as the marker
 `<!-- deploy: button NAME=VALUE ... -->` says the README tells the reader to fill it) and its
-formation; the same pages must answer.
+formation; the same pages must answer. And the root README's block, which sends one app
+folder of the whole repository with `git subtree push`, is run on a copy of the repository.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ import pytest
 from websockets.sync.client import connect
 
 from conftest import record
+from harness import apps
 from harness.heroku import REDIS_DB_OFFSET, CommandFailed, HerokuApp, StandIn
-from harness.rehearsal import BUTTON, deploy_section, lone_repository, parse_block, rehearse
+from harness.rehearsal import BUTTON, deploy_section, lone_repository, parse_block, rehearse, run_in_copy
 
 
 class AssetLinks(HTMLParser):
@@ -95,8 +98,8 @@ NO_REQUEST_ID_LINE = {
     # Daphne's access log has a fixed format with no request header in it (daphne/access.py,
     # AccessLogGenerator; no option changes it).
     "django_channels": "Daphne's access-log format is fixed",
-    # The access log is off by default: the router logs every request (sanic_app/README.md,
-    # "Access log"; Sanic's line cost 58% of /json).
+    # The access log is off: the router logs every request (sanic_app/README.md, "Logs"), and
+    # Sanic's access line, when on, has no request header in it either.
     "sanic_app": "no access log by default; the router's line is the request's line",
 }
 
@@ -151,9 +154,13 @@ def check_polls(app: HerokuApp) -> None:
 APP_CHECKS = {"django_channels": check_chat, "flask_gunicorn": check_polls}
 
 
+# The button's app has a Redis database of its own, apart from the README block's.
+BUTTON_REDIS_DB_OFFSET = REDIS_DB_OFFSET - 4
+
+
 @pytest.fixture
 def stand_in(spec, tmp_path):
-    heroku = StandIn(tmp_path / "heroku", redis_db=spec.redis_db + REDIS_DB_OFFSET)
+    heroku = StandIn(tmp_path / "heroku", redis_db=spec.redis_db + BUTTON_REDIS_DB_OFFSET)
     yield heroku
     heroku.close()
 
@@ -197,3 +204,27 @@ def test_deploy_button_works_from_app_json(spec, tmp_path, stand_in):
     record(spec, "deploy_button_seconds", time.monotonic() - started)
     check_pages(app, paths)
     check_contract(app)
+
+
+# The root README's deploy section: one app of the monorepo sent with `git subtree push`.
+MONOREPO_SECTION = re.compile(r"^## Deploying one app from this monorepo\n(.*?)(?=^## |\Z)", re.M | re.S)
+MONOREPO_REDIS_DB = 13  # above the app README rehearsals' (harness.heroku.REDIS_DB_OFFSET)
+
+
+def test_monorepo_subtree_deploy_works_as_written(tmp_path):
+    """The root README's block, from a copy of the whole repository (tracked files, one
+    commit): the subtree push builds only the app folder, which then serves its pages."""
+    section = MONOREPO_SECTION.search((apps.REPO / "README.md").read_text())
+    assert section, "the root README has no '## Deploying one app from this monorepo' section"
+    paths, body = parse_block("", section.group(1))
+    stand_in = run_in_copy(apps.REPO, body, MONOREPO_REDIS_DB, tmp_path, tmp_path / "deploy.log")
+    try:
+        app = stand_in.app
+        assert app is not None and app.spec is not None, f"the block deployed nothing:\n{(tmp_path / 'deploy.log').read_text()}"
+        assert (app.spec.path / "Procfile").exists() and not (app.spec.path / "harness").exists(), (
+            "the build got more than one app folder"
+        )
+        check_pages(app, paths)
+        check_contract(app)
+    finally:
+        stand_in.close()
