@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
 import time
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -226,5 +227,25 @@ def test_monorepo_subtree_deploy_works_as_written(tmp_path):
         )
         check_pages(app, paths)
         check_contract(app)
+    finally:
+        stand_in.close()
+
+
+def test_the_fake_heroku_prints_what_heroku_prints_and_refuses_what_the_readmes_do_not_use(tmp_path):
+    """`heroku create NAME` prints the URL with the random suffix and the git URL, and adds
+    the `heroku` remote; a command no README uses fails and names itself."""
+    stand_in = StandIn(tmp_path / "heroku", redis_db=MONOREPO_REDIS_DB)
+    try:
+        stand_in.install_cli(tmp_path / "bin")
+        repository = lone_repository(apps.REPO / "sanic_app", tmp_path / "copy")
+        created = stand_in.command(["create", "my-app"], repository)
+        assert re.fullmatch(
+            r"Creating ⬢ my-app\.\.\. done\nhttps://my-app-[0-9a-f]{12}\.herokuapp\.com/ \| https://git\.heroku\.com/my-app\.git",
+            created,
+        ), created
+        remote = subprocess.run(["git", "config", "remote.heroku.url"], cwd=repository, capture_output=True, text=True)
+        assert remote.stdout.strip() == "https://git.heroku.com/my-app.git"
+        with pytest.raises(CommandFailed, match="`heroku pg:psql`: not a command the stand-in knows"):
+            stand_in.command(["pg:psql"], repository)
     finally:
         stand_in.close()
