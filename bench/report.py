@@ -376,8 +376,13 @@ def markdown(results: dict) -> str:
         parts += ["", f"## {app}", "", f"![{app}: requests/s per route]({chart_name(app)})", "", server_table(results, app)]
         features = feature_table(results, app)
         if features:
-            parts += ["", "Each production feature alone on the reference, timed in turns with the bare reference "
-                      "(below 1.00 is what it costs):", "", features]
+            parts += [
+                "",
+                "Each production feature alone on the reference, timed in turns with the bare reference "
+                "(below 1.00 is what it costs):",
+                "",
+                features,
+            ]
     for title, table in (("Websockets", websocket_table(results)), ("Access log", access_log_table(results))):
         if table:
             parts += ["", f"## {title}", "", table]
