@@ -257,9 +257,12 @@ class HerokuApp:
         self.restart()
         return output
 
-    def restart(self) -> None:
-        self.stop_dynos()
+    def restart(self, kinds: set[str] | None = None) -> None:
+        """Replace the dynos of `kinds` (every process type when None) by the formation's."""
+        self.stop_dynos(kinds)
         for process_type, quantity in sorted(self.formation.items()):
+            if kinds is not None and process_type not in kinds:
+                continue
             for index in range(1, quantity + 1):
                 process = RunningProcess(self.spec, process_type, self.env(f"{process_type}.{index}"))
                 self.processes.append(process)
@@ -273,8 +276,9 @@ class HerokuApp:
             raise CommandFailed(f"Couldn't find that process type ({', '.join(unknown)}).")
         if quantities.get("web", 1) > 1:
             raise CommandFailed("the stand-in runs at most one web dyno (its router has one dyno to send to)")
+        changed = {kind for kind, quantity in quantities.items() if self.formation.get(kind, 0) != quantity}
         self.formation.update(quantities)
-        self.restart()
+        self.restart(changed)  # as on Heroku, a type whose quantity stays keeps its dynos running
         return f"Scaling dynos... done, now running {', '.join(f'{t} at {n}:Basic' for t, n in quantities.items())}"
 
     def run(self, command: str) -> subprocess.CompletedProcess:
@@ -288,8 +292,9 @@ class HerokuApp:
             lines += [f"app[{process.env['DYNO']}]: {line}" for line in process.output().splitlines()]
         return "\n".join(lines + self.router.log)
 
-    def stop_dynos(self) -> None:
-        for process in self.processes:
+    def stop_dynos(self, kinds: set[str] | None = None) -> None:
+        stopping = [process for process in self.processes if kinds is None or process.process_type in kinds]
+        for process in stopping:
             if process.group_alive():
                 try:
                     process.stop()
@@ -297,7 +302,7 @@ class HerokuApp:
                     self.log.append(f"heroku[{process.env['DYNO']}]: Error R12 (Exit timeout): {late}")
             self.log += [f"app[{process.env['DYNO']}]: {line}" for line in process.output().splitlines()]
             process.kill()
-        self.processes = []
+        self.processes = [process for process in self.processes if process not in stopping]
 
     def destroy(self) -> None:
         self.stop_dynos()
