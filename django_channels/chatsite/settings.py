@@ -39,6 +39,8 @@ DEBUG = env_bool("DEBUG", False)
 # Unset: any host on Heroku, since its router only routes requests for the app's own
 # domains to it (new apps' <name>-<12 hex>.herokuapp.com and custom domains work untyped),
 # as heroku/python-getting-started's settings.py reasons; elsewhere an explicit list.
+# ("Domains define what web routes should be routed to an app":
+# https://devcenter.heroku.com/articles/platform-api-reference#domain)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if PRODUCTION else ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

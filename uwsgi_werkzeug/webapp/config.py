@@ -17,6 +17,8 @@ RESERVED_CONNECTIONS = 2
 # unset) any Host: its router only routes requests for the app's own domains, so the
 # <name>-<12 hex>.herokuapp.com name and a custom domain work untyped (the reasoning of
 # heroku/python-getting-started's settings.py). Elsewhere nothing filters Host for us.
+# ("Domains define what web routes should be routed to an app":
+# https://devcenter.heroku.com/articles/platform-api-reference#domain)
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
