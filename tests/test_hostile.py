@@ -689,7 +689,9 @@ def test_slow_clients_are_measured(spec, launch):
             record(spec, f"slow_{mode}_answered_of_{NORMAL_REQUESTS}", answered[mode])
         # The same attackers behind the router stand-in, which buffers headers and bodies as
         # Heroku's does (harness/router.py): what a Heroku user gets, measured, not failed.
-        router = Router(process.port, f"{spec.name}-{secrets.token_hex(6)}.herokuapp.com").start()
+        # A Heroku app name has no underscore (a host name cannot: Django refuses one).
+        app_name = spec.name.replace("_", "-")
+        router = Router(process.port, f"{app_name}-{secrets.token_hex(6)}.herokuapp.com").start()
         try:
             for mode in ("headers", "uploads", "idle"):
                 behind = SimpleNamespace(port=router.port, url=router.url)
