@@ -16,6 +16,7 @@ back what Heroku would print and the exit status.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shlex
 import subprocess
@@ -42,6 +43,8 @@ REDIS_PLANS = {"mini"}
 # Each app's Key-Value Store is a Redis database of its own: 8 above the suite's (apps.py),
 # so a rehearsal never shares keys with the suite's instance of the same app.
 REDIS_DB_OFFSET = 8
+# Dev Center, "Heroku App Names, Subdomains, and URLs": lowercase letters, numbers and dashes, up to 30.
+APP_NAME = re.compile(r"[a-z][a-z0-9-]{1,28}[a-z0-9]")
 NAME_WORDS = (("shrouded", "quiet", "frozen", "ancient"), ("falls", "harbor", "meadow", "river"))
 
 
@@ -435,6 +438,11 @@ class StandIn:
             raise CommandFailed("the stand-in holds one app per rehearsal")
         if len(rest) > 1 or (rest and rest[0].startswith("-")):
             raise CommandFailed(f"`heroku create {shlex.join(rest)}`: the stand-in takes only an optional name")
+        if rest and not APP_NAME.fullmatch(rest[0]):
+            raise CommandFailed(
+                "Name must start with a letter, end with a letter or digit and can only contain"
+                " lowercase letters, digits, and dashes."
+            )
         self.app = HerokuApp(self.workdir, rest[0] if rest else None)
         output = [f"Creating ⬢ {self.app.name}... done", f"{self.app.web_url} | {self.app.git_url}"]
         inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=cwd, capture_output=True, text=True)

@@ -238,6 +238,8 @@ def test_the_fake_heroku_prints_what_heroku_prints_and_refuses_what_the_readmes_
     try:
         stand_in.install_cli(tmp_path / "bin")
         repository = lone_repository(apps.REPO / "sanic_app", tmp_path / "copy")
+        with pytest.raises(CommandFailed, match="Name must start with a letter"):
+            stand_in.command(["create", "my_app"], repository)
         created = stand_in.command(["create", "my-app"], repository)
         assert re.fullmatch(
             r"Creating ⬢ my-app\.\.\. done\nhttps://my-app-[0-9a-f]{12}\.herokuapp\.com/ \| https://git\.heroku\.com/my-app\.git",
