@@ -33,7 +33,8 @@ def test_python_is_pinned_to_a_version_the_suite_runs(app):
     assert re.fullmatch(r"3\.\d+", pinned), pinned
     venv_python = app.path / ".venv" / "pyvenv.cfg"
     if venv_python.exists():
-        version = re.search(r"^version\s*=\s*(\S+)", venv_python.read_text(), re.M).group(1)
+        # `python -m venv` writes `version`, uv (make install) and virtualenv write `version_info`.
+        version = re.search(r"^version(?:_info)?\s*=\s*(\S+)", venv_python.read_text(), re.M).group(1)
         assert version.startswith(pinned + "."), f"the app's venv runs {version}, not the pinned {pinned}"
 
 
