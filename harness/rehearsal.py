@@ -2,20 +2,20 @@
 
 Shared by tests/test_deploy.py and `make rehearse` (scripts/rehearse.py), so that both do the
 same thing: the block found by its marker, a lone copy of the app folder (its tracked files,
-committed as a repository of its own), a reader's environment with the stand-in's `heroku`
-command first on PATH, and the block run line by line under `bash -euo pipefail`.
+committed as a repository of its own), a reader's environment (harness/reader.py, the quick
+starts' too) with the stand-in's `heroku` command first on PATH, and the block run line by line
+under `bash -euo pipefail`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
 from . import apps
 from .heroku import REDIS_DB_OFFSET, StandIn
-from .platform import SCRUBBED, SCRUBBED_PREFIXES
+from .reader import reader_env
 
 BLOCK_LIMIT = 600.0  # the whole block: first builds compile wheels into pip's cache
 MARKER = re.compile(r"^<!-- deploy: heroku open=([^>]*?) -->\n```sh\n(.*?)^```", re.M | re.S)
@@ -62,24 +62,6 @@ def lone_repository(folder: Path, destination: Path) -> Path:
     for command in (["init", "--quiet", "-b", "main"], ["add", "--all"], ["commit", "--quiet", "-m", "Start from the starter"]):
         subprocess.run([*git, *command], cwd=destination, check=True, capture_output=True)
     return destination
-
-
-def reader_env(fake_bin: Path) -> dict[str, str]:
-    """A reader's shell: none of the developer's app or Postgres settings, no virtualenv,
-    the stand-in's `heroku` first on PATH."""
-    pyenv_versions = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
-    path = [
-        entry
-        for entry in os.environ.get("PATH", "").split(os.pathsep)
-        if entry and not entry.startswith(pyenv_versions) and not Path(entry, "activate").exists()
-    ]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES) and not key.startswith(("PG", "DATABASE_", "GIT_"))
-    }
-    env["PATH"] = os.pathsep.join([str(fake_bin), *path])
-    return env
 
 
 def run_block(body: str, folder: Path, env: dict[str, str], log: Path) -> None:

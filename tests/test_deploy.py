@@ -32,45 +32,22 @@ import re
 import secrets
 import subprocess
 import time
-from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 from websockets.sync.client import connect
 
 from conftest import record
-from harness import apps
+from harness import apps, reader
 from harness.heroku import REDIS_DB_OFFSET, CommandFailed, HerokuApp, StandIn
 from harness.rehearsal import BUTTON, deploy_section, lone_repository, parse_block, rehearse, run_in_copy
 
 
-class AssetLinks(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        wanted = {"link": "href", "script": "src"}.get(tag)
-        value = dict(attrs).get(wanted) if wanted else None
-        if value:
-            self.links.append(value)
-
-
 def check_pages(app: HerokuApp, paths: tuple[str, ...]) -> None:
-    """Each page 200 through the router, with its same-origin stylesheets and scripts."""
+    """Each page 200 under the app's herokuapp.com host, through the router, with its same-origin
+    stylesheets and scripts."""
     origin = app.web_url.rstrip("/")
-    for path in paths:
-        page = httpx.get(app.local_url + path, timeout=35)
-        assert page.status_code == 200, f"GET {app.web_url.rstrip('/')}{path} -> {page.status_code}: {page.text[:300]}"
-        if page.headers.get("content-type", "").startswith("text/html"):
-            parser = AssetLinks()
-            parser.feed(page.text)
-            for link in parser.links:
-                url = urljoin(origin + path, link)
-                if urlsplit(url).netloc == urlsplit(origin).netloc:
-                    asset = httpx.get(app.local_url + urlsplit(url).path, timeout=35)
-                    assert asset.status_code == 200, f"{path} links {link} -> {asset.status_code}"
+    reader.check_pages(origin, paths, reach=app.local_url, timeout=35, label=f"{origin}: ")
 
 
 def check_contract(app: HerokuApp) -> None:

@@ -16,7 +16,7 @@ folder and starts from the environment the local block's lines left (one termina
 to bottom: its venv is active). The shell starts with what a new reader's shell has (who and
 where they are, terminal, locale, the machine's certificates and pip settings; PATH without
 any virtualenv) and nothing else: no PG* variable, no DATABASE_URL, nothing the README does
-not set itself (only PIP_NO_COMPILE, see reader_env). The postgres block's database (from its
+not set itself (only PIP_NO_COMPILE, see quickstart_env). The postgres block's database (from its
 `createdb ... NAME` line, named `<something>_quickstart`) is dropped before and after; once
 its pages have answered, the server must hold a connection to that database and the app's
 tables there must hold rows: a block whose app quietly fell back to SQLite fails.
@@ -36,48 +36,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
-import httpx
 import pytest
 from psycopg import sql
 
 from harness.apps import REPO
 from harness.postgres import admin_connect
+from harness.reader import check_pages, reader_env
 
 SETUP_LIMIT = 900.0  # a block's lines before the server: venv + pip install (from pip's cache after the first run)
 PORT_LIMIT = 90.0  # from the server line to its port answering
 STOP_LIMIT = 30.0  # SIGTERM to exit, Heroku's grace period
 KINDS = ("local", "postgres")
 MARKER = re.compile(r"^<!-- quickstart: (\w+) port=(\d+) open=([^>]*?) -->\n```sh\n(.*?)^```", re.M | re.S)
-# A new reader's shell: who and where they are, their terminal and locale, and the machine's
-# own certificate and pip settings (how this machine reaches the package index). Nothing else
-# passes, so a block that needs PGHOST, DATABASE_URL or any variable its README does not set
-# fails here as it would for the reader.
-READER_VARIABLES = {
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "SHELL",
-    "TERM",
-    "LANG",
-    "TZ",
-    "TMPDIR",
-    "PYENV_ROOT",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-}
-READER_PREFIXES = ("LC_", "PIP_")
 # Tables a migration tool writes for itself: rows there say a migration ran, not that the app did.
 MIGRATION_TABLES = re.compile(r"^(alembic_version|django_migrations|_?yoyo_\w*)$")
 MARKER_HELP = (
@@ -143,32 +115,12 @@ def lone_copy(app: Path, destination: Path, repo: Path = REPO) -> Path:
     return destination
 
 
-def reader_env() -> dict[str, str]:
-    """A new reader's shell (READER_VARIABLES), with no virtualenv on PATH."""
-    pyenv_versions = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
-    path = [
-        entry
-        for entry in os.environ.get("PATH", "").split(os.pathsep)
-        if entry and not entry.startswith(pyenv_versions) and not Path(entry, "activate").exists()
-    ]
-    env = {key: value for key, value in os.environ.items() if key in READER_VARIABLES or key.startswith(READER_PREFIXES)}
+def quickstart_env() -> dict[str, str]:
+    """A new reader's shell (harness.reader.reader_env), plus PIP_NO_COMPILE."""
     # pip byte-compiles every file it installs, half of `pip install`'s time here (Django's
     # requirements: 66 s -> 34 s on the loaded machine); Python compiles what it imports anyway,
     # and pip only warns when compiling fails, so the blocks test the same thing without it.
-    env.update(PATH=os.pathsep.join(path), PIP_NO_COMPILE="1")
-    return env
-
-
-class AssetLinks(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        wanted = {"link": "href", "script": "src"}.get(tag)
-        value = dict(attrs).get(wanted) if wanted else None
-        if value:
-            self.links.append(value)
+    return {**reader_env(), "PIP_NO_COMPILE": "1"}
 
 
 def port_answers(port: int) -> bool:
@@ -177,21 +129,6 @@ def port_answers(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def check_pages(block: Block) -> None:
-    origin = f"http://127.0.0.1:{block.port}"
-    for path in block.paths:
-        response = httpx.get(origin + path, timeout=30)
-        assert response.status_code == 200, f"{block.kind} block: GET {path} -> {response.status_code}: {response.text[:300]}"
-        if response.headers.get("content-type", "").startswith("text/html"):
-            parser = AssetLinks()
-            parser.feed(response.text)
-            for link in parser.links:
-                url = urljoin(origin + path, link)
-                if urlsplit(url).netloc == urlsplit(origin).netloc:
-                    asset = httpx.get(url, timeout=30)
-                    assert asset.status_code == 200, f"{block.kind} block: {path} links {link} -> {asset.status_code}"
 
 
 def run_block(
@@ -245,7 +182,7 @@ def run_block(
             assert time.monotonic() < deadline, failure(f"nothing answers on port {block.port} after {port_limit:.0f} s")
             time.sleep(0.5)
         try:
-            check_pages(block)
+            check_pages(f"http://127.0.0.1:{block.port}", block.paths, label=f"{block.kind} block: ")
             if while_serving:
                 while_serving()
         except AssertionError as error:
@@ -328,7 +265,7 @@ def test_readme_quick_start_works_as_written(spec, tmp_path):
     blocks = parse_blocks((spec.path / "README.md").read_text())
     folder = lone_copy(spec.path, tmp_path / spec.name)
     with port_lock(blocks["local"].port):
-        after_local = run_block(blocks["local"], folder, reader_env(), tmp_path)
+        after_local = run_block(blocks["local"], folder, quickstart_env(), tmp_path)
     database = blocks["postgres"].database
     with port_lock(blocks["postgres"].port):
         drop_database(database)
@@ -382,7 +319,7 @@ WORKING_SETUP = [
 
 def test_runner_passes_a_working_block_and_keeps_its_environment(tmp_path):
     block = tiny_block(free_port(), WORKING_SETUP)
-    left = run_block(block, tmp_path, reader_env(), tmp_path)
+    left = run_block(block, tmp_path, quickstart_env(), tmp_path)
     assert left["GREETING"] == "hi"
 
 
@@ -397,14 +334,14 @@ def test_runner_passes_a_working_block_and_keeps_its_environment(tmp_path):
 def test_runner_fails_on_a_broken_line(tmp_path, setup, paths, expected):
     block = tiny_block(free_port(), setup, paths=paths)
     with pytest.raises(AssertionError, match=re.escape(expected)):
-        run_block(block, tmp_path, reader_env(), tmp_path)
+        run_block(block, tmp_path, quickstart_env(), tmp_path)
 
 
 def test_runner_fails_when_the_server_line_does_not_serve_the_port(tmp_path):
     port = free_port()
     block = tiny_block(port, WORKING_SETUP, server=f"python3 -m http.server {free_port()} --bind 127.0.0.1")
     with pytest.raises(AssertionError, match=f"nothing answers on port {port}"):
-        run_block(block, tmp_path, reader_env(), tmp_path, port_limit=3)
+        run_block(block, tmp_path, quickstart_env(), tmp_path, port_limit=3)
 
 
 def test_a_readme_without_marked_blocks_says_what_to_add():
@@ -420,7 +357,7 @@ def test_runner_fails_when_a_block_needs_a_variable_its_readme_does_not_set(tmp_
     monkeypatch.setenv(name, "set in the developer's shell")
     block = tiny_block(free_port(), [*WORKING_SETUP, f': "${{{name}:?is not set}}"'])
     with pytest.raises(AssertionError, match=f"{name}: is not set"):
-        run_block(block, tmp_path, reader_env(), tmp_path)
+        run_block(block, tmp_path, quickstart_env(), tmp_path)
 
 
 def test_runner_fails_when_a_file_the_app_needs_is_untracked(tmp_path):
@@ -433,7 +370,7 @@ def test_runner_fails_when_a_file_the_app_needs_is_untracked(tmp_path):
     subprocess.run(["git", "add", "tiny/index.html"], cwd=repo, check=True)
     block = tiny_block(free_port(), ["ls"])
     with pytest.raises(AssertionError, match=re.escape("GET /hello.txt -> 404")):
-        run_block(block, lone_copy(app, copy, repo=repo), reader_env(), tmp_path)
+        run_block(block, lone_copy(app, copy, repo=repo), quickstart_env(), tmp_path)
 
 
 def test_postgres_check_fails_when_the_server_used_another_database():
