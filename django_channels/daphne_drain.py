@@ -5,9 +5,12 @@ Plain Daphne lets Twisted stop at once on SIGTERM and cancels every request stil
 they get no answer, and websocket clients see the connection drop without a close frame
 (1006). Heroku sends SIGTERM on every deploy, restart and daily cycle (SIGKILL 30 s later).
 Upstream: https://github.com/django/daphne/issues/177. tests/test_drain.py fails once plain
-Daphne answers them itself; then delete the HTTP part. No private attributes: it reads
-Daphne's public `Server.connections`, which that test guards, and asks the sockets to close
-through the consumers' own channel layer (chat.consumers.close_every_socket).
+Daphne answers them itself; then delete the HTTP part. What it relies on: Daphne's
+`Server.connections` and two keys of its per-connection dict, "application_instance" and
+"disconnected", which are not documented API; tests/test_drain.py fails if they change. It
+asks the sockets to close through the consumers' own channel layer
+(chat.consumers.close_every_socket), with code 1000: Autobahn refuses 1001 from a server
+(https://github.com/crossbario/autobahn-python/issues/1642, django/daphne#374).
 """
 
 import asyncio
@@ -48,7 +51,8 @@ def open_websockets(server):
 def stop_when_idle(server, deadline, goodbye):
     """Stop once no request is in flight and, if the sockets were asked to close, none is open."""
     pending = requests_in_flight(server)
-    if goodbye is not None and (not goodbye.done() or goodbye.result()):
+    # A goodbye that failed (Redis gone) leaves nothing to wait for: the drain still stops.
+    if goodbye is not None and (not goodbye.done() or (goodbye.exception() is None and goodbye.result())):
         pending += open_websockets(server)
     if pending and time.monotonic() < deadline:
         reactor.callLater(0.1, stop_when_idle, server, deadline, goodbye)

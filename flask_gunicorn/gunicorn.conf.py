@@ -19,7 +19,7 @@ workers = settings.web_concurrency
 # connection, so none queues for one: (20 - 1 Celery - 2 release and psql) // 2
 # workers = 8 (votr/config.py). A thread stays with a connection until its request
 # is read, so clients that trickle bytes hold threads: gunicorn's docs ask for a
-# buffering proxy in front, and the README gives the measured cost. On 2 shared cores
+# buffering proxy in front; the shared suite prints the cost (slow_*_answered_of_9). On 2 shared cores
 # at c=256, 2 workers x 8 threads beat 2 x 4 on /json in two interleaved runs (2 x 4
 # gave 0.44 and 0.68 of it), 3 x 5 and 4 x 4 did no better (0.46; 0.55 and 0.87);
 # on /db the runs were within their noise.

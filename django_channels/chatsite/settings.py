@@ -97,7 +97,7 @@ if DATABASE_URL:
             "min_size": 0,
             "max_size": DATABASE_POOL_SIZE,
             # How long a request waits for a connection: a dead database answers 503 after 3 s
-            # (under the router's 30 s); a burst queues behind busy connections for less (README).
+            # (under the router's 30 s); a burst queues behind busy connections for less.
             "timeout": 3,
             "reconnect_timeout": 1,  # give up a failed reconnect so the next request tries afresh
         },
