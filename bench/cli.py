@@ -58,21 +58,26 @@ CHAT_APP = "django_channels"
 
 # One level by default: 256 connections, where the contract asks for 0 non-2xx and where the
 # servers differ most; --connections 16,256 adds a light-load level (and ~4 minutes).
-DEFAULTS = {"duration": 2, "warmup": 1, "connections": [256], "repeats": 3,
-            "ws_clients": [50, 200], "ws_seconds": 10}
+DEFAULTS = {"duration": 2, "warmup": 1, "connections": [256], "repeats": 3, "ws_clients": [50, 200], "ws_seconds": 10}
 SMOKE = {"duration": 1, "warmup": 0, "connections": [16], "repeats": 1, "ws_clients": [10], "ws_seconds": 3}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--apps", help="comma-separated app folders (default: every app with a Procfile web line)")
-    p.add_argument("--routes", help=f"comma-separated routes by name: {', '.join(ROUTE_NAMES)}, or `all` "
-                                    "(default: plaintext,json,db,fortunes)")
+    p.add_argument(
+        "--routes",
+        help=f"comma-separated routes by name: {', '.join(ROUTE_NAMES)}, or `all` (default: plaintext,json,db,fortunes)",
+    )
     p.add_argument("--duration", type=int, help=f"whole seconds per timed wrk run (default {DEFAULTS['duration']})")
     p.add_argument("--warmup", type=int, help=f"whole seconds of untimed load per route first (default {DEFAULTS['warmup']})")
     p.add_argument("--connections", help="comma-separated concurrency sweep (default 256)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                   help="WEB_CONCURRENCY for every app and server (default: the CPU count)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="WEB_CONCURRENCY for every app and server (default: the CPU count)",
+    )
     p.add_argument("--repeats", type=int, help="interleaved timed runs per route and level (default 3)")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1: leaves the server the other core)")
     p.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout in s (default 30, Heroku's router)")
@@ -87,11 +92,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-features", action="store_true", help="skip timing each app feature alone on its reference")
     p.add_argument("--no-websocket", action="store_true", help="skip the chat's websocket figure")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx reference")
-    p.add_argument("--smoke", action="store_true",
-                   help="CI mode: one short level per route, 1 repeat, results in bench/results/smoke/")
+    p.add_argument(
+        "--smoke", action="store_true", help="CI mode: one short level per route, 1 repeat, results in bench/results/smoke/"
+    )
     p.add_argument("--out", type=Path, help="results folder (default bench/results, or bench/results/smoke)")
-    p.add_argument("--from-json", type=Path, metavar="PATH",
-                   help="run nothing: re-render the results page and charts from a results JSON, e.g. bench/results/latest.json")
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="PATH",
+        help="run nothing: re-render the results page and charts from a results JSON, e.g. bench/results/latest.json",
+    )
     args = p.parse_args(argv)
     base = SMOKE if args.smoke else DEFAULTS
     args.duration = args.duration or base["duration"]
@@ -127,7 +137,9 @@ def machine() -> dict:
         model = pyplatform.processor()
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
     return {
-        "cpus": os.cpu_count(), "cpu_model": model, "os": f"{pyplatform.system()} {pyplatform.release()}",
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "os": f"{pyplatform.system()} {pyplatform.release()}",
         "bench_python": pyplatform.python_version(),
         "wrk": (wrk.stdout or wrk.stderr).splitlines()[0].split(" [")[0] if (wrk.stdout or wrk.stderr) else "",
     }
@@ -178,8 +190,17 @@ class Runner:
 
     def wrk(self, url: str, connections: int, seconds: float) -> dict:
         threads = min(self.args.wrk_threads, connections)
-        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", f"{int(self.args.timeout)}s",
-                   "-s", str(LUA), url]
+        command = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            f"{int(self.args.timeout)}s",
+            "-s",
+            str(LUA),
+            url,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + self.args.timeout + 30)
         if done.returncode != 0:
             raise RuntimeError(f"wrk exited {done.returncode}: {done.stderr.strip()}")
@@ -295,8 +316,10 @@ class Runner:
         last = [r for r in self.runs if r["target"] == name and r["route"] == route and r["connections"] == level]
         med = stats.spread([r["rps"] for r in last])["median"]
         bad = sum(r["non_2xx"] + r["socket_errors"] for r in last)
-        self.log(f"  {name:<34} {route:<22} c={level:<4} {med:>9.0f} req/s  p99 {last[-1]['p99_ms']:7.1f} ms"
-                 + (f"  {bad} non-2xx/socket errors" if bad else ""))
+        self.log(
+            f"  {name:<34} {route:<22} c={level:<4} {med:>9.0f} req/s  p99 {last[-1]['p99_ms']:7.1f} ms"
+            + (f"  {bad} non-2xx/socket errors" if bad else "")
+        )
 
     # --- one app -------------------------------------------------------------------------------
 
@@ -318,12 +341,10 @@ class Runner:
         try:
             db_app = database()
             platform = Platform(spec, db_app, redis)
-            info = {"kind": "app", "app": name, "server": "Procfile", "versions": versions(spec),
-                    "command": spec.procfile["web"]}
+            info = {"kind": "app", "app": name, "server": "Procfile", "versions": versions(spec), "command": spec.procfile["web"]}
             process = self.boot(name, info, platform, lambda: launch_app(platform, workers))
             if process is not None:  # if not, the other servers still run: the cause may be the Procfile's server
-                booted.append((Live(name, "app", name, process, db_app, self.args.routes, self.args.connections),
-                               platform))
+                booted.append((Live(name, "app", name, process, db_app, self.args.routes, self.args.connections), platform))
 
             second = None if self.args.no_second else second_spec(spec, workers, self.log)
             db_second = None
@@ -332,14 +353,24 @@ class Runner:
                 db_second = database()
                 splatform = Platform(sspec, db_second, redis)
                 sname = f"{name} @ {server.label}"
-                sinfo = {"kind": "second", "app": name, "server": server.label, "command": sspec.procfile["web"],
-                         "versions": versions(spec, sspec.venv, SECOND_PACKAGES.get(name)),
-                         "env": servers.env(server, workers, CONNECTION_LIMIT)}
-                sprocess = self.boot(sname, sinfo, splatform,
-                                     lambda: launch_seeded(splatform, workers, servers.env(server, workers, CONNECTION_LIMIT)))
+                sinfo = {
+                    "kind": "second",
+                    "app": name,
+                    "server": server.label,
+                    "command": sspec.procfile["web"],
+                    "versions": versions(spec, sspec.venv, SECOND_PACKAGES.get(name)),
+                    "env": servers.env(server, workers, CONNECTION_LIMIT),
+                }
+                sprocess = self.boot(
+                    sname,
+                    sinfo,
+                    splatform,
+                    lambda: launch_seeded(splatform, workers, servers.env(server, workers, CONNECTION_LIMIT)),
+                )
                 if sprocess is not None:
-                    booted.append((Live(sname, "second", name, sprocess, db_second, self.args.routes,
-                                        self.args.connections), splatform))
+                    booted.append(
+                        (Live(sname, "second", name, sprocess, db_second, self.args.routes, self.args.connections), splatform)
+                    )
 
             rspec = None if self.args.no_stripped else stripped_spec(spec)
             routes = [r for r in self.args.routes if r in STRIPPED_ROUTES]
@@ -357,8 +388,10 @@ class Runner:
             self.interleave([live for live, _ in booted])
             self.stop_all(booted)
             for target in (t for t in self.targets.values() if t.get("app") == name and "boot_seconds" in t):
-                self.log(f"  {target['command'][:60]}: boot {target['boot_seconds']:.2f} s, shutdown "
-                         f"{target.get('shutdown_seconds', float('nan')):.2f} s, peak RSS {target.get('peak_rss_mb', 0):.0f} MB")
+                self.log(
+                    f"  {target['command'][:60]}: boot {target['boot_seconds']:.2f} s, shutdown "
+                    f"{target.get('shutdown_seconds', float('nan')):.2f} s, peak RSS {target.get('peak_rss_mb', 0):.0f} MB"
+                )
 
             if not self.args.no_access_log and ACCESS_LOG_ROUTE in self.args.routes:
                 self.access_log(spec, [db_app, db_second or database()], redis)
@@ -387,13 +420,20 @@ class Runner:
             self.log(f"== {spec.name}: its Procfile writes no request log ({switch.off_drop!r} not in the web line)")
             return
         pair = []
-        for state, env, line, db in (("on", switch.on, web, dbs[0]),
-                                     ("off", switch.off, web.replace(f" {switch.off_drop}", "") if switch.off_drop else web,
-                                      dbs[1])):
+        for state, env, line, db in (
+            ("on", switch.on, web, dbs[0]),
+            ("off", switch.off, web.replace(f" {switch.off_drop}", "") if switch.off_drop else web, dbs[1]),
+        ):
             name = f"{spec.name} log {state}"
             platform = Platform(command_spec(spec, line), db, redis)
-            info = {"kind": f"log-{state}", "app": spec.name, "server": "Procfile", "command": line,
-                    "env": env, "switch": switch.how}
+            info = {
+                "kind": f"log-{state}",
+                "app": spec.name,
+                "server": "Procfile",
+                "command": line,
+                "env": env,
+                "switch": switch.how,
+            }
             process = self.boot(name, info, platform, lambda p=platform, e=env: launch_seeded(p, self.args.workers, e))
             if process is not None:
                 live = Live(name, f"log-{state}", spec.name, process, None, [ACCESS_LOG_ROUTE], [self.top])
@@ -424,14 +464,23 @@ class Runner:
             for feature, what in features.items():
                 platform = Platform(rspec, feature_db, redis)
                 name = f"{rspec.name} + {feature}"
-                info = {"kind": "feature", "app": spec.name, "server": "reference", "feature": feature, "what": what,
-                        "command": f"BENCH_FEATURE='{feature}' {rspec.procfile['web']}", "baseline": f"{base_name} ({feature})"}
+                info = {
+                    "kind": "feature",
+                    "app": spec.name,
+                    "server": "reference",
+                    "feature": feature,
+                    "what": what,
+                    "command": f"BENCH_FEATURE='{feature}' {rspec.procfile['web']}",
+                    "baseline": f"{base_name} ({feature})",
+                }
                 process = self.boot(name, info, platform, lambda p=platform, f=feature: launch_stripped(p, self.args.workers, f))
                 if process is None:
                     continue
                 self.targets[info["baseline"]] = {**base_info, "feature": feature}
-                pair = [Live(info["baseline"], "feature-base", spec.name, base, base_platform.database, routes, [self.top]),
-                        Live(name, "feature", spec.name, process, feature_db, routes, [self.top])]
+                pair = [
+                    Live(info["baseline"], "feature-base", spec.name, base, base_platform.database, routes, [self.top]),
+                    Live(name, "feature", spec.name, process, feature_db, routes, [self.top]),
+                ]
                 try:
                     for live in pair:
                         self.verify(live)
@@ -468,13 +517,19 @@ class Runner:
                         rss0.reset_window()
                         rss1.reset_window()
                         figures = chat_load([p.url for p in processes], clients, self.args.ws_rate, self.args.ws_seconds)
-                        figures.update(server=label, command=sspec.procfile["web"], rate=self.args.ws_rate,
-                                       peak_rss_mb=(rss0.window_peak + rss1.window_peak) / 2**20)
+                        figures.update(
+                            server=label,
+                            command=sspec.procfile["web"],
+                            rate=self.args.ws_rate,
+                            peak_rss_mb=(rss0.window_peak + rss1.window_peak) / 2**20,
+                        )
                         self.websocket.append(figures)
-                        self.log(f"  {clients:>4} clients: {figures['connected']} connected, "
-                                 f"{figures['delivered_per_s']:.0f} delivered/s, p50 {report.fmt_num(figures['p50_ms'])} ms, "
-                                 f"p99 {report.fmt_num(figures['p99_ms'])} ms across processes, lost {figures['lost']}, "
-                                 f"peak RSS {figures['peak_rss_mb']:.0f} MB")
+                        self.log(
+                            f"  {clients:>4} clients: {figures['connected']} connected, "
+                            f"{figures['delivered_per_s']:.0f} delivered/s, p50 {report.fmt_num(figures['p50_ms'])} ms, "
+                            f"p99 {report.fmt_num(figures['p99_ms'])} ms across processes, lost {figures['lost']}, "
+                            f"peak RSS {figures['peak_rss_mb']:.0f} MB"
+                        )
             finally:
                 for process in processes:
                     process.signal(signal.SIGTERM)
@@ -490,8 +545,13 @@ class Runner:
             self.log("== nginx: not installed, machine limit skipped")
             return
         version = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
-        self.targets["nginx"] = info = {"kind": "nginx", "app": None, "server": "nginx", "versions": {"nginx": version},
-                                        "command": "nginx: return 200 \"Hello, World!\""}
+        self.targets["nginx"] = info = {
+            "kind": "nginx",
+            "app": None,
+            "server": "nginx",
+            "versions": {"nginx": version},
+            "command": 'nginx: return 200 "Hello, World!"',
+        }
         self.log(f"== nginx {version}: return 200")
         try:
             server = Nginx(binary, self.args.workers)
@@ -555,9 +615,12 @@ def main(argv: list[str] | None = None) -> int:
     when = dt.datetime.now(dt.UTC)
     runner = Runner(args)
     planned = plan_seconds(args, len(specs), any(s.name == CHAT_APP for s in specs))
-    print(f"bench: {len(specs)} app(s), routes {', '.join(args.routes)}, connections {args.connections}, "
-          f"{args.duration:g} s x {args.repeats} interleaved repeat(s) after {args.warmup:g} s warm-up, "
-          f"WEB_CONCURRENCY={args.workers}, wrk -t{args.wrk_threads}; planned about {planned / 60:.1f} min", flush=True)
+    print(
+        f"bench: {len(specs)} app(s), routes {', '.join(args.routes)}, connections {args.connections}, "
+        f"{args.duration:g} s x {args.repeats} interleaved repeat(s) after {args.warmup:g} s warm-up, "
+        f"WEB_CONCURRENCY={args.workers}, wrk -t{args.wrk_threads}; planned about {planned / 60:.1f} min",
+        flush=True,
+    )
     try:
         for spec in specs:
             runner.app(spec)
@@ -572,10 +635,18 @@ def main(argv: list[str] | None = None) -> int:
         "planned_seconds": round(planned),
         "machine": machine(),
         "settings": {
-            "workers": args.workers, "connections": args.connections, "duration": args.duration,
-            "warmup": args.warmup, "repeats": args.repeats, "wrk_threads": args.wrk_threads,
-            "timeout": args.timeout, "routes": args.routes, "smoke": args.smoke,
-            "ws_clients": args.ws_clients, "ws_seconds": args.ws_seconds, "ws_rate": args.ws_rate,
+            "workers": args.workers,
+            "connections": args.connections,
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "repeats": args.repeats,
+            "wrk_threads": args.wrk_threads,
+            "timeout": args.timeout,
+            "routes": args.routes,
+            "smoke": args.smoke,
+            "ws_clients": args.ws_clients,
+            "ws_seconds": args.ws_seconds,
+            "ws_rate": args.ws_rate,
         },
         "targets": runner.targets,
         "websocket": runner.websocket,
@@ -594,7 +665,9 @@ def main(argv: list[str] | None = None) -> int:
     # error (connect, read, write, timeout) is a failure, not a figure.
     failed = [r for r in runner.runs if r["non_2xx"] or r["socket_errors"]]
     for r in failed:
-        print(f"smoke: {r['target']} {r['route']} c={r['connections']}: {r['non_2xx']} non-2xx, "
-              f"{r['socket_errors']} socket errors", file=sys.stderr)
+        print(
+            f"smoke: {r['target']} {r['route']} c={r['connections']}: {r['non_2xx']} non-2xx, {r['socket_errors']} socket errors",
+            file=sys.stderr,
+        )
     ok = not runner.skipped and not wrong and not lost and not failed
     return 0 if ok or not args.smoke else 1

@@ -26,7 +26,7 @@ def group_pids(pgid: int, proc: Path = Path("/proc")) -> list[int]:
 
 def parse_pgrp(stat: str) -> int:
     """Field 5 of /proc/PID/stat; the command name (field 2) may hold spaces and parens."""
-    return int(stat[stat.rindex(")") + 2:].split()[2])
+    return int(stat[stat.rindex(")") + 2 :].split()[2])
 
 
 def rss_bytes(pid: int) -> int:

@@ -42,10 +42,20 @@ SECOND_SERVERS = {
         # gunicorn reads WEB_CONCURRENCY itself; uvicorn serves HTTP and the websockets.
         # --no-control-socket: gunicorn 25+ opens one control socket per user at a fixed path,
         # two servers on one machine would fight over it. --graceful-timeout 20: inside 30 s.
-        command=("gunicorn --worker-class uvicorn_worker.UvicornWorker --bind [::]:$PORT"
-                 " --no-control-socket --graceful-timeout 20 chatsite.asgi:application"),
-        pins=["gunicorn==27.0.1", "uvicorn==0.54.0", "uvicorn-worker==0.4.0", "uvloop==0.23.0",
-              "httptools==0.9.0", "websockets==17.4", "h11==0.16.0", "click==8.5.1"],
+        command=(
+            "gunicorn --worker-class uvicorn_worker.UvicornWorker --bind [::]:$PORT"
+            " --no-control-socket --graceful-timeout 20 chatsite.asgi:application"
+        ),
+        pins=[
+            "gunicorn==27.0.1",
+            "uvicorn==0.54.0",
+            "uvicorn-worker==0.4.0",
+            "uvloop==0.23.0",
+            "httptools==0.9.0",
+            "websockets==17.4",
+            "h11==0.16.0",
+            "click==8.5.1",
+        ],
         # Daphne is one process holding the whole budget; N worker processes share it, as the
         # settings say for N dynos ("Set DATABASE_POOL_SIZE to (limit - 2) // N").
         env={"DATABASE_POOL_SIZE": "{pool}"},
@@ -56,13 +66,15 @@ SECOND_SERVERS = {
         # The options of uwsgi_werkzeug/uwsgi.ini that a dyno needs (uWSGI's HTTP router with
         # keep-alive, listen 1024, graceful SIGTERM), with the thread count of flask_gunicorn's
         # gunicorn.conf.py (one thread per pooled connection, (20 - 4) // N).
-        command=("uwsgi --strict --need-app --master --http [::]:$PORT --http-keepalive --http-timeout 30"
-                 " --listen 1024 --buffer-size 32768 --http-buffer-size 32768 --http-server-name-as-http-host true"
-                 " --module wsgi:application --processes $WEB_CONCURRENCY --threads {threads} --enable-threads"
-                 " --lazy-apps --single-interpreter --die-on-term --hook-asap 'unix_signal:15 end_me'"
-                 " --hook-master-start 'unix_signal:15 gracefully_kill_them_all'"
-                 " --hook-accepting 'unix_signal:15 gracefully_kill' --no-orphans --worker-reload-mercy 25"
-                 " --ignore-sigpipe --ignore-write-errors --disable-write-exception --log-master"),
+        command=(
+            "uwsgi --strict --need-app --master --http [::]:$PORT --http-keepalive --http-timeout 30"
+            " --listen 1024 --buffer-size 32768 --http-buffer-size 32768 --http-server-name-as-http-host true"
+            " --module wsgi:application --processes $WEB_CONCURRENCY --threads {threads} --enable-threads"
+            " --lazy-apps --single-interpreter --die-on-term --hook-asap 'unix_signal:15 end_me'"
+            " --hook-master-start 'unix_signal:15 gracefully_kill_them_all'"
+            " --hook-accepting 'unix_signal:15 gracefully_kill' --no-orphans --worker-reload-mercy 25"
+            " --ignore-sigpipe --ignore-write-errors --disable-write-exception --log-master"
+        ),
         pins=["uWSGI==2.0.31"],
     ),
     "uwsgi_werkzeug": Server(
@@ -70,16 +82,20 @@ SECOND_SERVERS = {
         label="Gunicorn",  # gthread
         # gunicorn reads WEB_CONCURRENCY itself; 4 threads as uwsgi.ini; keep-alive 95 s as
         # flask_gunicorn's gunicorn.conf.py (longer than the router's 90 s idle timeout).
-        command=("gunicorn --worker-class gthread --threads 4 --bind [::]:$PORT --no-control-socket"
-                 " --keep-alive 95 --graceful-timeout 20 webapp.wsgi:application"),
+        command=(
+            "gunicorn --worker-class gthread --threads 4 --bind [::]:$PORT --no-control-socket"
+            " --keep-alive 95 --graceful-timeout 20 webapp.wsgi:application"
+        ),
         pins=["gunicorn==27.0.1", "packaging==26.4"],
     ),
     "sanic_app": Server(
         app="sanic_app",
         label="Uvicorn",  # Sanic's ASGI mode
         # Sanic's ASGI mode: uvicorn's lifespan runs the app's before/after_server_* listeners.
-        command=("uvicorn --host :: --port $PORT --workers $WEB_CONCURRENCY --timeout-keep-alive 95"
-                 " --timeout-graceful-shutdown 20 web:app"),
+        command=(
+            "uvicorn --host :: --port $PORT --workers $WEB_CONCURRENCY --timeout-keep-alive 95"
+            " --timeout-graceful-shutdown 20 web:app"
+        ),
         pins=["uvicorn==0.54.0", "h11==0.16.0", "click==8.5.1"],
     ),
 }
@@ -119,7 +135,8 @@ def ensure_venv(app_path: Path, server: Server, log=print) -> Path:
     # The app venv's interpreter: the Python of the app's .python-version.
     python = app_path / ".venv" / "bin" / "python"
     subprocess.run([str(python), "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-qq", "-r", str(app_path / "requirements.txt"),
-                    *server.pins], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-qq", "-r", str(app_path / "requirements.txt"), *server.pins], check=True
+    )
     stamp_file.write_text(stamp)
     return venv

@@ -13,7 +13,7 @@ def parse_wrk(stdout: str) -> dict:
     """The JSON line report.lua prints, with requests/s and total errors added."""
     for line in stdout.splitlines():
         if line.startswith(MARKER):
-            raw = json.loads(line[len(MARKER):])
+            raw = json.loads(line[len(MARKER) :])
             break
     else:
         raise ValueError("wrk printed no BENCH_JSON line (is bench/report.lua in use?)")
@@ -48,19 +48,24 @@ def aggregate(runs: list[dict]) -> list[dict]:
     rows = []
     for (target, route, level), items in groups.items():
         first = items[0]
-        rows.append({
-            "target": target, "kind": first.get("kind"), "app": first.get("app"),
-            "route": route, "connections": level,
-            "rps": spread([r["rps"] for r in items]),
-            # A run that completed nothing has no latency (wrk reports 0): leave it out.
-            "p50_ms": spread([r["p50_ms"] for r in items if r["requests"]]),
-            "p99_ms": spread([r["p99_ms"] for r in items if r["requests"]]),
-            "non_2xx": sum(r["non_2xx"] for r in items),
-            "socket_errors": sum(r["socket_errors"] for r in items),
-            "requests": sum(r["requests"] for r in items),
-            "peak_rss_mb": max((r.get("peak_rss_mb") or 0) for r in items),
-            "peak_db_connections": max((r.get("peak_db_connections") or 0) for r in items),
-        })
+        rows.append(
+            {
+                "target": target,
+                "kind": first.get("kind"),
+                "app": first.get("app"),
+                "route": route,
+                "connections": level,
+                "rps": spread([r["rps"] for r in items]),
+                # A run that completed nothing has no latency (wrk reports 0): leave it out.
+                "p50_ms": spread([r["p50_ms"] for r in items if r["requests"]]),
+                "p99_ms": spread([r["p99_ms"] for r in items if r["requests"]]),
+                "non_2xx": sum(r["non_2xx"] for r in items),
+                "socket_errors": sum(r["socket_errors"] for r in items),
+                "requests": sum(r["requests"] for r in items),
+                "peak_rss_mb": max((r.get("peak_rss_mb") or 0) for r in items),
+                "peak_db_connections": max((r.get("peak_db_connections") or 0) for r in items),
+            }
+        )
     rows.sort(key=lambda r: (r["target"], r["route"], r["connections"]))
     return rows
 
@@ -80,14 +85,17 @@ def paired_ratios(runs: list[dict], numerator: str, denominator: str, route: str
     moment of the machine; the spread of these ratios is how far the comparison itself
     moves, which is smaller than the spread of either target's req/s.
     """
+
     def by_repeat(target: str) -> dict[int, float]:
-        return {r["repeat"]: r["rps"] for r in runs
-                if r["target"] == target and r["route"] == route and r["connections"] == connections}
+        return {
+            r["repeat"]: r["rps"]
+            for r in runs
+            if r["target"] == target and r["route"] == route and r["connections"] == connections
+        }
 
     top, bottom = by_repeat(numerator), by_repeat(denominator)
     return spread([top[k] / bottom[k] for k in sorted(top) if bottom.get(k)])
 
 
 def at_level(rows: list[dict], target: str, route: str, connections: int) -> dict | None:
-    return next((r for r in rows if r["target"] == target and r["route"] == route
-                 and r["connections"] == connections), None)
+    return next((r for r in rows if r["target"] == target and r["route"] == route and r["connections"] == connections), None)

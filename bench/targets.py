@@ -61,17 +61,22 @@ class AccessLogSwitch:
 
 
 ACCESS_LOG = {
-    "sanic_app": AccessLogSwitch("SANIC_ACCESS_LOG=true / false (Sanic reads SANIC_<setting>)",
-                                 {"SANIC_ACCESS_LOG": "true"}, {"SANIC_ACCESS_LOG": "false"}),
-    "uwsgi_werkzeug": AccessLogSwitch("UWSGI_DISABLE_LOGGING=false / true (uWSGI reads UWSGI_<option>)",
-                                      {"UWSGI_DISABLE_LOGGING": "false"}, {"UWSGI_DISABLE_LOGGING": "true"}),
+    "sanic_app": AccessLogSwitch(
+        "SANIC_ACCESS_LOG=true / false (Sanic reads SANIC_<setting>)", {"SANIC_ACCESS_LOG": "true"}, {"SANIC_ACCESS_LOG": "false"}
+    ),
+    "uwsgi_werkzeug": AccessLogSwitch(
+        "UWSGI_DISABLE_LOGGING=false / true (uWSGI reads UWSGI_<option>)",
+        {"UWSGI_DISABLE_LOGGING": "false"},
+        {"UWSGI_DISABLE_LOGGING": "true"},
+    ),
     # gunicorn has no command-line way back to `accesslog = None` once gunicorn.conf.py sets it:
     # "off" writes the formatted lines to /dev/null, so it measures the write, not the formatting.
-    "flask_gunicorn": AccessLogSwitch("GUNICORN_CMD_ARGS='--access-logfile -' / '--access-logfile /dev/null'",
-                                      {"GUNICORN_CMD_ARGS": "--access-logfile -"},
-                                      {"GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}),
-    "django_channels": AccessLogSwitch("the Procfile's `--access-log -` / without it", {}, {},
-                                       off_drop="--access-log -"),
+    "flask_gunicorn": AccessLogSwitch(
+        "GUNICORN_CMD_ARGS='--access-logfile -' / '--access-logfile /dev/null'",
+        {"GUNICORN_CMD_ARGS": "--access-logfile -"},
+        {"GUNICORN_CMD_ARGS": "--access-logfile /dev/null"},
+    ),
+    "django_channels": AccessLogSwitch("the Procfile's `--access-log -` / without it", {}, {}, off_drop="--access-log -"),
 }
 
 
@@ -117,8 +122,11 @@ def stripped_spec(app: AppSpec) -> StrippedSpec | None:
     if not command.exists():
         return None
     return StrippedSpec(
-        name=f"stripped-{app.name}", path=folder,
-        procfile={"web": command.read_text().strip()}, app_json={}, app_path=app.path,
+        name=f"stripped-{app.name}",
+        path=folder,
+        procfile={"web": command.read_text().strip()},
+        app_json={},
+        app_path=app.path,
     )
 
 
@@ -229,9 +237,11 @@ class Nginx:
         self._log = open(self.prefix / "stdout.log", "wb")
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [binary, "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(conf),
-             "-g", "daemon off;"],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [binary, "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(conf), "-g", "daemon off;"],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.pgid = self.proc.pid
         deadline = started + 10

@@ -34,8 +34,10 @@ def _content_type(response: httpx.Response, expected: str) -> None:
 def _world(row, where: str) -> dict:
     _expect(isinstance(row, dict) and set(row) == {"id", "randomNumber"}, f"{where}: not a world row: {row!r}")
     _expect(isinstance(row["id"], int) and 1 <= row["id"] <= 10000, f"{where}: id {row['id']!r}")
-    _expect(isinstance(row["randomNumber"], int) and 1 <= row["randomNumber"] <= 10000,
-            f"{where}: randomNumber {row['randomNumber']!r}")
+    _expect(
+        isinstance(row["randomNumber"], int) and 1 <= row["randomNumber"] <= 10000,
+        f"{where}: randomNumber {row['randomNumber']!r}",
+    )
     return row
 
 
@@ -71,8 +73,9 @@ def check_updates(response: httpx.Response, count: int = 20, database=None, **_)
 
 def check_fortunes(response: httpx.Response, **_) -> None:
     _content_type(response, "text/html")
-    _expect("charset=utf-8" in response.headers.get("content-type", "").lower().replace(" ", ""),
-            "content-type without charset=utf-8")
+    _expect(
+        "charset=utf-8" in response.headers.get("content-type", "").lower().replace(" ", ""), "content-type without charset=utf-8"
+    )
     body = response.text
     _expect("<table>" in body and "</table>" in body, "no <table>")
     rows = ROW.findall(body)

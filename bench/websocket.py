@@ -57,8 +57,16 @@ def parse_mark(text: str, run: str) -> tuple[int, int, int] | None:
         return None
 
 
-def summarize(clients: int, connected: int, sent: dict[int, int], seen: dict[int, set],
-              latencies: list[tuple[bool, float]], room_of, seconds: float, errors: int) -> dict:
+def summarize(
+    clients: int,
+    connected: int,
+    sent: dict[int, int],
+    seen: dict[int, set],
+    latencies: list[tuple[bool, float]],
+    room_of,
+    seconds: float,
+    errors: int,
+) -> dict:
     """Expected deliveries = each sent frame times its room's connected members."""
     members: dict[int, int] = {}
     for client in seen:
@@ -67,12 +75,18 @@ def summarize(clients: int, connected: int, sent: dict[int, int], seen: dict[int
     delivered = sum(len(keys) for keys in seen.values())
     cross = [ms for is_cross, ms in latencies if is_cross]
     return {
-        "clients": clients, "connected": connected, "sent": sum(sent.values()),
-        "expected": expected, "delivered": delivered, "lost": max(0, expected - delivered),
+        "clients": clients,
+        "connected": connected,
+        "sent": sum(sent.values()),
+        "expected": expected,
+        "delivered": delivered,
+        "lost": max(0, expected - delivered),
         "delivered_per_s": delivered / seconds if seconds else 0.0,
-        "p50_ms": percentile(cross, 50), "p99_ms": percentile(cross, 99),
+        "p50_ms": percentile(cross, 50),
+        "p99_ms": percentile(cross, 99),
         "p50_all_ms": median([ms for _, ms in latencies]) if latencies else None,
-        "error_frames": errors, "seconds": seconds,
+        "error_frames": errors,
+        "seconds": seconds,
     }
 
 
@@ -93,8 +107,7 @@ async def _load(urls: list[str], clients: int, rate: float, seconds: float) -> d
         origin = url.replace("ws://", "http://").split("/ws/")[0]
         async with gate:
             try:
-                ws = await connect(f"{url}bench-{run}-{room_of(i)}/", origin=origin,
-                                   open_timeout=OPEN_TIMEOUT, max_size=None)
+                ws = await connect(f"{url}bench-{run}-{room_of(i)}/", origin=origin, open_timeout=OPEN_TIMEOUT, max_size=None)
                 await asyncio.wait_for(ws.recv(), OPEN_TIMEOUT)  # history (or whatever comes first)
             except Exception:  # noqa: BLE001 - a socket that did not open is counted, not fatal
                 return

@@ -89,8 +89,11 @@ class AppSpec:
         openapi.yaml documents a route that takes a JSON request body (votr's polls, the notes)."""
         document = self.path / "openapi.yaml"
         paths = yaml.safe_load(document.read_text()).get("paths", {}) if document.exists() else {}
-        writes = any(isinstance(operation, dict) and "requestBody" in operation
-                     for operations in paths.values() for operation in operations.values())
+        writes = any(
+            isinstance(operation, dict) and "requestBody" in operation
+            for operations in paths.values()
+            for operation in operations.values()
+        )
         return self.addons | ({"json-writes"} if writes else set())
 
     @property

@@ -49,8 +49,9 @@ class LoadResult:
         return sum(n for status, n in self.statuses.items() if not 200 <= status < 300) + len(self.errors)
 
 
-def load(base_url: str, paths: list[str], clients: int, seconds: float,
-         until: threading.Event | None = None, limit: float = 60.0) -> LoadResult:
+def load(
+    base_url: str, paths: list[str], clients: int, seconds: float, until: threading.Event | None = None, limit: float = 60.0
+) -> LoadResult:
     """`clients` keep-alive clients cycling through `paths` for `seconds`, and on until
     `until` is set if one is given (never past `limit`): bounded, loopback only.
 

@@ -25,9 +25,24 @@ STOP_LIMIT = 30.0  # Heroku's SIGTERM-to-SIGKILL grace
 # Variables of the shell that runs the suite which must not leak into an app: the app gets
 # the platform's environment, not the developer's.
 SCRUBBED = {
-    "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYENV_VERSION", "CI", "DEBUG", "DATABASE_URL",
-    "REDIS_URL", "SECRET_KEY", "PORT", "WEB_CONCURRENCY", "DYNO", "DATABASE_CONNECTION_LIMIT",
-    "DJANGO_SETTINGS_MODULE", "FLASK_APP", "FLASK_DEBUG", "PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYENV_VERSION",
+    "CI",
+    "DEBUG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "DYNO",
+    "DATABASE_CONNECTION_LIMIT",
+    "DJANGO_SETTINGS_MODULE",
+    "FLASK_APP",
+    "FLASK_DEBUG",
+    "PYTEST_ADDOPTS",
+    "PYTEST_CURRENT_TEST",
 }
 SCRUBBED_PREFIXES = ("SANIC_", "UWSGI_", "CELERY_", "GITHUB_")
 
@@ -55,15 +70,25 @@ def _clean_path(spec: AppSpec) -> str:
     """
     pyenv_versions = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions")
     kept = [
-        entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
         if entry and not entry.startswith(pyenv_versions) and not entry.endswith(("/.venv/bin", "/venv/bin"))
     ]
     return os.pathsep.join([str(spec.venv_bin), *kept])
 
 
-def platform_env(spec: AppSpec, *, port: int, database_url: str | None = None, redis_url: str | None = None,
-                 secret_key: str | None = None, dyno: str | None = "web.1", web_concurrency: int = 2,
-                 overrides: dict | None = None, config_vars: dict[str, str] | None = None) -> dict[str, str]:
+def platform_env(
+    spec: AppSpec,
+    *,
+    port: int,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    secret_key: str | None = None,
+    dyno: str | None = "web.1",
+    web_concurrency: int = 2,
+    overrides: dict | None = None,
+    config_vars: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The environment a process of `spec` gets: the one place that builds it.
 
     With `dyno` (the default, "web.1"), what Heroku gives a dyno: app.json's config vars and
@@ -75,22 +100,21 @@ def platform_env(spec: AppSpec, *, port: int, database_url: str | None = None, r
     config var overrides. Either way the developer's own settings are scrubbed, and
     `overrides` (None deletes a variable) are applied last.
     """
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES)
-    }
+    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES)}
     if dyno is not None and config_vars is not None:
         env.update({"WEB_CONCURRENCY": str(web_concurrency), "DYNO": dyno, **BUILDPACK_EXPORTS, **config_vars})
     elif dyno is not None:
         env.update(spec.config_vars)
         env.update(spec.test_settings)
-        env.update({
-            "WEB_CONCURRENCY": str(web_concurrency),
-            "DYNO": dyno,
-            "DATABASE_CONNECTION_LIMIT": str(CONNECTION_LIMIT),
-            "SECRET_KEY": secret_key or secrets.token_urlsafe(48),
-            **BUILDPACK_EXPORTS,
-        })
+        env.update(
+            {
+                "WEB_CONCURRENCY": str(web_concurrency),
+                "DYNO": dyno,
+                "DATABASE_CONNECTION_LIMIT": str(CONNECTION_LIMIT),
+                "SECRET_KEY": secret_key or secrets.token_urlsafe(48),
+                **BUILDPACK_EXPORTS,
+            }
+        )
     env.update({"PATH": _clean_path(spec), "PORT": str(port), "PYTHONUNBUFFERED": "true", "LANG": "C.UTF-8"})
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -110,7 +134,12 @@ class ReleaseFailed(AssertionError):
 
 def run_command(spec: AppSpec, command: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["sh", "-c", command], cwd=spec.path, env=env, capture_output=True, text=True, timeout=timeout,
+        ["sh", "-c", command],
+        cwd=spec.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -152,8 +181,13 @@ class RunningProcess:
         self._log = tempfile.NamedTemporaryFile(prefix=f"{spec.name}-{process_type}-", suffix=".log", delete=False)
         self._started = time.monotonic()
         self.proc = subprocess.Popen(
-            ["sh", "-c", spec.procfile[process_type]], cwd=spec.path, env=env,
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            ["sh", "-c", spec.procfile[process_type]],
+            cwd=spec.path,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.pgid = self.proc.pid
 
@@ -224,12 +258,17 @@ class Platform:
 
     def env(self, port: int, overrides: dict | None = None) -> dict[str, str]:
         return platform_env(
-            self.spec, port=port, database_url=self.database.url if self.database else None,
-            redis_url=self.redis_url, secret_key=self.secret_key, overrides=overrides,
+            self.spec,
+            port=port,
+            database_url=self.database.url if self.database else None,
+            redis_url=self.redis_url,
+            secret_key=self.secret_key,
+            overrides=overrides,
         )
 
-    def launch(self, env: dict | None = None, process_type: str = "web", release: bool = True,
-               wait: bool = True) -> RunningProcess:
+    def launch(
+        self, env: dict | None = None, process_type: str = "web", release: bool = True, wait: bool = True
+    ) -> RunningProcess:
         full_env = self.env(free_port(), env)
         build(self.spec, full_env)
         if release:

@@ -41,11 +41,7 @@ class Database:
                     sql.Identifier(self.role), sql.Literal(connection_limit)
                 )
             )
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(self.name), sql.Identifier(self.role)
-                )
-            )
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.name), sql.Identifier(self.role)))
 
     def url_via(self, port: int, scheme: str = "postgres") -> str:
         """The app's URL, in Heroku's `postgres://` form unless told otherwise."""
@@ -74,8 +70,7 @@ class Database:
     def waiting_on_locks(self) -> int:
         with admin_connect() as conn:
             return conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND usename = %s"
-                " AND wait_event_type = 'Lock'",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND usename = %s AND wait_event_type = 'Lock'",
                 [self.name, self.role],
             ).fetchone()[0]
 

@@ -19,7 +19,7 @@ INTERIM = re.compile(rb"HTTP/\d\.\d 1\d\d[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n")
 def final(raw: bytes) -> bytes:
     """The bytes from the first final (non-1xx) response on: 100 Continue is not an answer."""
     while match := INTERIM.match(raw):
-        raw = raw[match.end():]
+        raw = raw[match.end() :]
     return raw
 
 
@@ -86,8 +86,7 @@ def connect(port: int, timeout: float = 5.0) -> socket.socket:
     return sock
 
 
-def exchange(port: int, data: bytes, timeout: float = 5.0, head_only: bool = False,
-             linger: float = 0.0) -> Answer:
+def exchange(port: int, data: bytes, timeout: float = 5.0, head_only: bool = False, linger: float = 0.0) -> Answer:
     """Send `data`, read until the first response is complete (then `linger` seconds more,
     to catch a second response), the server closes, or `timeout` passes.
 
@@ -129,8 +128,9 @@ def exchange(port: int, data: bytes, timeout: float = 5.0, head_only: bool = Fal
     return Answer(raw=raw, closed=closed, seconds=time.monotonic() - started, headers=headers, body=body)
 
 
-def request(port: int, method: str, path: str, headers: dict[str, str] | None = None,
-            body: bytes = b"", host: str | None = None, **kwargs) -> Answer:
+def request(
+    port: int, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", host: str | None = None, **kwargs
+) -> Answer:
     """A well-formed request with exactly these headers (plus Host and Content-Length)."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]

@@ -36,7 +36,8 @@ from harness.postgres import ADMIN_URL, admin_connect
 FIRST_PORT = int(os.environ.get("RUN_FIRST_PORT", "8001"))
 READY_LIMIT = 90.0  # seconds for every app to answer, its release and boot included
 ROUTES = [
-    path for path, operations in yaml.safe_load((REPO / "tests/contract/openapi.yaml").read_text())["paths"].items()
+    path
+    for path, operations in yaml.safe_load((REPO / "tests/contract/openapi.yaml").read_text())["paths"].items()
     if "get" in operations
 ]
 
@@ -145,7 +146,9 @@ def main(names: list[str]) -> int:
     for offset, spec in enumerate(specs):
         app = Running(spec, FIRST_PORT + offset)
         env = platform_env(
-            spec, port=app.port, dyno=None,
+            spec,
+            port=app.port,
+            dyno=None,
             database_url=run_database_url(spec) if with_postgres else None,
             redis_url=run_redis_url(spec, app_count) if with_redis else None,
             overrides={"SECRET_KEY": secret_key},

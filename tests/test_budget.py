@@ -112,8 +112,9 @@ def test_budget_holds_or_the_app_refuses_at_any_web_concurrency(spec, database, 
             platform.release(env=env)
             psql = psql_session(database)
         process.stop()
-    record(spec, f"web_concurrency_{web_concurrency}",
-           f"peak {sampler.peak} alone, {sampler.peak_with_others} with release and psql")
+    record(
+        spec, f"web_concurrency_{web_concurrency}", f"peak {sampler.peak} alone, {sampler.peak_with_others} with release and psql"
+    )
     assert psql == (1,)
     assert result.requests > 0 and result.non_2xx == 0, (result.statuses, result.errors[:5])
     assert sampler.peak <= CONNECTION_LIMIT - 2, f"web alone peaked at {sampler.peak}: no room for release and psql"

@@ -55,8 +55,18 @@ def date_problem(headers, sent_at: float) -> str | None:
 def test_every_route_answers_with_a_content_type_and_a_date(spec, served):
     """Content-Type and Date are must-haves; Server is measured."""
     lacking_server = []
-    for path in ["/", "/health", "/json", "/plaintext", "/db", "/queries?queries=2", "/updates?queries=2",
-                 "/fortunes", "/whoami", "/no/such/page"]:
+    for path in [
+        "/",
+        "/health",
+        "/json",
+        "/plaintext",
+        "/db",
+        "/queries?queries=2",
+        "/updates?queries=2",
+        "/fortunes",
+        "/whoami",
+        "/no/such/page",
+    ]:
         sent_at = time.time()
         response = get(served, path)
         assert response.status_code == (404 if path == "/no/such/page" else 200), (path, response.text[:300])
@@ -130,11 +140,22 @@ def test_db_returns_a_stored_row(served):
 
 
 @pytest.mark.parametrize("route", ["/queries", "/updates"])
-@pytest.mark.parametrize(("query", "count"), [
-    ("", 1), ("?queries=", 1), ("?queries=foo", 1), ("?queries=0", 1), ("?queries=-3", 1),
-    ("?queries=1.5", 1), ("?queries=7", 7), ("?queries=500", 500), ("?queries=501", 500),
-    ("?queries=99999999999999999999", 500), ("?queries=%00", 1),
-])
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("", 1),
+        ("?queries=", 1),
+        ("?queries=foo", 1),
+        ("?queries=0", 1),
+        ("?queries=-3", 1),
+        ("?queries=1.5", 1),
+        ("?queries=7", 7),
+        ("?queries=500", 500),
+        ("?queries=501", 500),
+        ("?queries=99999999999999999999", 500),
+        ("?queries=%00", 1),
+    ],
+)
 def test_queries_parameter_is_clamped(served, route, query, count):
     response = get(served, route + query)
     assert response.status_code == 200, response.text
@@ -200,13 +221,16 @@ def test_updates_read_and_write_every_requested_id(spec, database, launch):
     record(spec, "updates_world_scans", counted.scans)
     record(spec, "updates_transactions", counted.transactions)
     assert counted.rows_updated == requested, (
-        f"{counted.rows_updated} rows updated for {requested} ids requested: every id, duplicates included, needs its own write")
+        f"{counted.rows_updated} rows updated for {requested} ids requested: every id, duplicates included, needs its own write"
+    )
     assert counted.scans >= 2 * requested, (
-        f"{counted.scans} statements on world for {requested} ids: each id needs its own SELECT and its own UPDATE")
+        f"{counted.scans} statements on world for {requested} ids: each id needs its own SELECT and its own UPDATE"
+    )
     # One transaction per request: statements committed one by one would count one per id
     # (the whole database's commits, readers' included, are about 3 per request otherwise).
     assert counted.transactions < requested // 2, (
-        f"{counted.transactions} transactions for {len(UPDATE_BURST)} requests: /updates must run in one transaction")
+        f"{counted.transactions} transactions for {len(UPDATE_BURST)} requests: /updates must run in one transaction"
+    )
 
 
 class FortuneTable(HTMLParser):
@@ -283,8 +307,10 @@ def test_too_large_body_answer_has_a_date(spec, served):
     refusal before routing is measured (contract item 9): its answer is checked only when
     it is a 413, and otherwise recorded."""
     for route in write_routes(spec):
-        head = (f"{route.method} {route.path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {2 * BODY_LIMIT}\r\nConnection: close\r\n\r\n")
+        head = (
+            f"{route.method} {route.path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {2 * BODY_LIMIT}\r\nConnection: close\r\n\r\n"
+        )
         sent_at = time.time()
         answer = exchange(served.port, head.encode(), timeout=5)
         if not route.documented and answer.status != 413:
@@ -299,14 +325,11 @@ def test_whoami_without_proxy_headers_is_the_peer(served):
 
 
 def test_whoami_trusts_only_the_rightmost_forwarded_entry(served):
-    body = get(served, "/whoami", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9",
-                                           "X-Forwarded-Proto": "https"}).json()
+    body = get(served, "/whoami", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9", "X-Forwarded-Proto": "https"}).json()
     assert body == {"ip": "203.0.113.9", "scheme": "https"}
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])
 def test_port_answers_on_ipv4_and_ipv6(served, host):
-    response = httpx.get(f"http://{host}:{served.port}/plaintext", timeout=10,
-                         headers={"Host": f"127.0.0.1:{served.port}"})
+    response = httpx.get(f"http://{host}:{served.port}/plaintext", timeout=10, headers={"Host": f"127.0.0.1:{served.port}"})
     assert response.text == "Hello, World!"
-

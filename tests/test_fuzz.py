@@ -23,19 +23,23 @@ EXAMPLES = 250
 header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(str.strip)
 any_text = st.text(max_size=40)
 
-requests = st.fixed_dictionaries({
-    "method": st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
-    "path": st.one_of(
-        st.sampled_from(PATHS),
-        st.sampled_from(PATHS).map(lambda p: p.rstrip("/") + "/"),
-        any_text.map(lambda t: "/" + quote(t, safe="/:@!$&'()*+,;=")),
-    ),
-    "params": st.dictionaries(st.sampled_from(["queries", "queries", "q", "id", ""]), any_text, max_size=3),
-    "headers": st.dictionaries(
-        st.sampled_from(["X-Forwarded-For", "X-Forwarded-Proto", "Accept", "Content-Type", "Cookie", "Range"]),
-        header_text, max_size=3),
-    "body": st.one_of(st.none(), st.binary(max_size=200), any_text.map(str.encode)),
-})
+requests = st.fixed_dictionaries(
+    {
+        "method": st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+        "path": st.one_of(
+            st.sampled_from(PATHS),
+            st.sampled_from(PATHS).map(lambda p: p.rstrip("/") + "/"),
+            any_text.map(lambda t: "/" + quote(t, safe="/:@!$&'()*+,;=")),
+        ),
+        "params": st.dictionaries(st.sampled_from(["queries", "queries", "q", "id", ""]), any_text, max_size=3),
+        "headers": st.dictionaries(
+            st.sampled_from(["X-Forwarded-For", "X-Forwarded-Proto", "Accept", "Content-Type", "Cookie", "Range"]),
+            header_text,
+            max_size=3,
+        ),
+        "body": st.one_of(st.none(), st.binary(max_size=200), any_text.map(str.encode)),
+    }
+)
 
 
 def reused_connection_closed_by_uwsgi_router(spec, previous: dict | None, exc: Exception) -> bool:
@@ -43,9 +47,13 @@ def reused_connection_closed_by_uwsgi_router(spec, previous: dict | None, exc: E
     previous request (one with a body, answered without `Connection: close`) left open, so this
     request met a closed or reset socket (UWSGI_ROUTER_ISSUE). A timeout, a refused connection,
     any other app or a connection no body came before is a failure, not this case."""
-    return (behind_uwsgi_router(spec) and previous is not None and previous["had_body"]
-            and not previous["closed"]
-            and isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError))
+    return (
+        behind_uwsgi_router(spec)
+        and previous is not None
+        and previous["had_body"]
+        and not previous["closed"]
+        and isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError)
+    )
 
 
 def test_generated_requests_never_get_a_5xx(spec, served):
@@ -54,11 +62,11 @@ def test_generated_requests_never_get_a_5xx(spec, served):
     previous = None  # what the last request on the kept-alive connection was
 
     def send(request):
-        return client.request(request["method"], request["path"], params=request["params"],
-                              headers=request["headers"], content=request["body"])
+        return client.request(
+            request["method"], request["path"], params=request["params"], headers=request["headers"], content=request["body"]
+        )
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
     @given(request=requests)
     def check(request):
         nonlocal client, previous
@@ -71,8 +79,7 @@ def test_generated_requests_never_get_a_5xx(spec, served):
             client.close()
             client = httpx.Client(base_url=served.url, timeout=10)
             response = send(request)  # a fresh connection, as a client (or Heroku's router) retries
-        previous = {"had_body": bool(request["body"]),
-                    "closed": response.headers.get("connection", "").lower() == "close"}
+        previous = {"had_body": bool(request["body"]), "closed": response.headers.get("connection", "").lower() == "close"}
         seen["count"] += 1
         seen["statuses"].add(response.status_code)
         assert response.status_code < 500, (request, response.status_code, response.text[:300])

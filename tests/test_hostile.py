@@ -46,6 +46,7 @@ EVIL = "evil.example"
 
 # --- what the app takes -------------------------------------------------------------------
 
+
 @dataclass
 class WriteRoute:
     """A route that takes a JSON body: from the app's openapi.yaml, or POST /json."""
@@ -107,8 +108,11 @@ def write_routes(spec) -> list[WriteRoute]:
                     text_fields.append((name, False))
                 elif prop.get("type") == "array" and deref(api, prop.get("items", {})).get("type") == "string":
                     text_fields.append((name, True))
-            routes.append(WriteRoute(method.upper(), concrete_path(api, path, item), path, media.get("example", {}),
-                                     text_fields, time_fields))
+            routes.append(
+                WriteRoute(
+                    method.upper(), concrete_path(api, path, item), path, media.get("example", {}), text_fields, time_fields
+                )
+            )
     return routes or [WriteRoute("POST", "/json", "/json", {"message": "Hello, World!"}, documented=False)]
 
 
@@ -119,8 +123,10 @@ def id_paths(spec) -> list[str]:
 
 # --- judging answers ------------------------------------------------------------------------
 
-def problem_with_refusal(answer: Answer, *, json_error: bool = False, statuses: range | tuple = range(400, 500),
-                         may_close: bool = False) -> str | None:
+
+def problem_with_refusal(
+    answer: Answer, *, json_error: bool = False, statuses: range | tuple = range(400, 500), may_close: bool = False
+) -> str | None:
     """Why `answer` is not a clean refusal (None when it is)."""
     if answer.status == 0:
         if answer.raw and not final(answer.raw):
@@ -142,7 +148,7 @@ def problem_with_refusal(answer: Answer, *, json_error: bool = False, statuses: 
         except (ValueError, AttributeError):
             message = None
         if not message:
-            return f"not a JSON {{\"error\": ...}} body ({answer.headers.get('content-type')})"
+            return f'not a JSON {{"error": ...}} body ({answer.headers.get("content-type")})'
     return None
 
 
@@ -184,7 +190,7 @@ class Sweep:
         undated = MEASUREMENTS.get(self.process.spec.name, {}).get("hostile_answers_without_date", [])
         record(self.process.spec, "hostile_answers_without_date", [*undated, *self.undated])
         time.sleep(0.3)  # the log line of the last request
-        logged = traceback_in(self.process.output()[self.log_start:])
+        logged = traceback_in(self.process.output()[self.log_start :])
         if logged:
             self.problems.append(f"the process log has a traceback: {logged!r}")
         if not self.problems:
@@ -203,8 +209,9 @@ def host(process) -> str:
     return f"127.0.0.1:{process.port}"
 
 
-def post(process, route: WriteRoute, body: bytes, content_type: str = "application/json",
-         extra: dict | None = None, **kwargs) -> Answer:
+def post(
+    process, route: WriteRoute, body: bytes, content_type: str = "application/json", extra: dict | None = None, **kwargs
+) -> Answer:
     headers = {"Content-Type": content_type, **(extra or {})}
     return request(process.port, route.method, route.path, headers=headers, body=body, **kwargs)
 
@@ -214,6 +221,7 @@ def refusal(route: WriteRoute, answer: Answer) -> str | None:
 
 
 # --- request lines and headers --------------------------------------------------------------
+
 
 def test_malformed_request_lines_get_a_4xx(served):
     """RFC 9112 §3: an invalid request line gets 400; never a 5xx, an echo or a redirect."""
@@ -303,16 +311,19 @@ CHUNKED_ABUSE = {
 def test_chunked_abuse_gets_a_4xx(spec, served):
     with sweep(served) as found:
         for route in write_routes(spec):
-            head = (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
-                    "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+            head = (
+                f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            ).encode()
             for case, body in CHUNKED_ABUSE.items():
                 answer = exchange(served.port, head + body)
                 found.check(f"{route} {case}", answer, problem_with_refusal(answer))
             # RFC 9112 §6.1: an unknown transfer coding gets 501 (a server SHOULD), or a 400.
             for coding in ("foo", "chunked, foo", "gzip, foo"):
                 answer = exchange(served.port, head.replace(b"chunked", coding.encode()) + b"5\r\nhello\r\n0\r\n\r\n")
-                found.check(f"{route} Transfer-Encoding: {coding}", answer,
-                            problem_with_refusal(answer, statuses=(*range(400, 500), 501)))
+                found.check(
+                    f"{route} Transfer-Encoding: {coding}", answer, problem_with_refusal(answer, statuses=(*range(400, 500), 501))
+                )
 
 
 def test_smuggled_requests_are_not_served(spec, served):
@@ -329,8 +340,12 @@ def test_smuggled_requests_are_not_served(spec, served):
             "Transfer-Encoding: chunked with Content-Length 5": b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
             "two Content-Length values": b"Content-Length: 5\r\nContent-Length: 0\r\n",
         }.items():
-            data = (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
-                    "Content-Type: application/json\r\n").encode() + framing + b"\r\n0\r\n\r\n" + hidden
+            data = (
+                (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\nContent-Type: application/json\r\n").encode()
+                + framing
+                + b"\r\n0\r\n\r\n"
+                + hidden
+            )
             answer = exchange(served.port, data, linger=1.5)
             if answer.responses > 1 or b"Hello, World!" in answer.raw:
                 found.fail(case, f"the hidden second request was served: {answer!r}")
@@ -342,17 +357,23 @@ def test_smuggled_requests_are_not_served(spec, served):
 
 # --- Host and proxy headers -----------------------------------------------------------------
 
+
 def test_host_header_rules(spec, served):
     port = served.port
     with sweep(served) as found:
         answer = exchange(port, b"GET /json HTTP/1.1\r\nConnection: close\r\n\r\n")
-        found.check("HTTP/1.1 without Host (RFC 9112 §3.2: 400)", answer,
-                    problem_with_refusal(answer, statuses=(400,)))
-        answer = exchange(port, f"GET /json HTTP/1.1\r\nHost: {host(served)}\r\nHost: {EVIL}\r\n"
-                                "Connection: close\r\n\r\n".encode())
+        found.check("HTTP/1.1 without Host (RFC 9112 §3.2: 400)", answer, problem_with_refusal(answer, statuses=(400,)))
+        answer = exchange(
+            port, f"GET /json HTTP/1.1\r\nHost: {host(served)}\r\nHost: {EVIL}\r\nConnection: close\r\n\r\n".encode()
+        )
         found.check("two Host headers (RFC 9112 §3.2: 400)", answer, problem_with_refusal(answer, statuses=(400,)))
-        for case, value in {"10,000-character Host": "h" * 10_000, "Host ..": "..", "Host .": ".",
-                            "Host with a bad port": "127.0.0.1:99999x", "Host with a NUL": "a\x00b"}.items():
+        for case, value in {
+            "10,000-character Host": "h" * 10_000,
+            "Host ..": "..",
+            "Host .": ".",
+            "Host with a bad port": "127.0.0.1:99999x",
+            "Host with a NUL": "a\x00b",
+        }.items():
             answer = request(port, "GET", "/json", host=value)
             kind = "oversized" if len(value) > 1000 else None
             if unanswered(answer) and kind and (issue := header_refusal_lost(spec, kind)):
@@ -368,8 +389,7 @@ def test_a_foreign_host_is_refused_off_heroku(launch):
     that reflects it."""
     process = launch(env={"ALLOWED_HOSTS": "127.0.0.1"})
     with sweep(process) as found:
-        for path in ("/other", "/json/", "/chat", "/api/polls/", "/notes/", "/static", "/testapp", "/fortunes/",
-                     "/whoami/"):
+        for path in ("/other", "/json/", "/chat", "/api/polls/", "/notes/", "/static", "/testapp", "/fortunes/", "/whoami/"):
             answer = request(process.port, "GET", path, host=EVIL)
             found.check(f"GET {path} with Host: {EVIL}", answer, problem_with_refusal(answer, statuses=(400,)))
             if EVIL in answer.headers.get("location", ""):
@@ -411,8 +431,7 @@ def test_forwarded_headers_fall_back_to_what_is_trustworthy(served):
             answer, body = whoami(served, {"X-Forwarded-For": value})
             if body is None or body.get("ip") != ip:
                 found.fail(f"X-Forwarded-For: {value}", f"wanted ip {ip}, got {answer!r}")
-        expected_scheme = {"gopher": "http", "<script>": "http", "https, http": "http", "http, https": "https",
-                           "https,": "http"}
+        expected_scheme = {"gopher": "http", "<script>": "http", "https, http": "http", "http, https": "https", "https,": "http"}
         for value, scheme in expected_scheme.items():
             answer, body = whoami(served, {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": value})
             if body is None or body.get("scheme") != scheme:
@@ -428,6 +447,7 @@ def test_forwarded_headers_fall_back_to_what_is_trustworthy(served):
 
 
 # --- JSON bodies ----------------------------------------------------------------------------
+
 
 def json_with(route: WriteRoute, name: str, is_list: bool, fragment: str) -> bytes:
     """The route's example body with one string replaced by a raw JSON string literal."""
@@ -447,7 +467,7 @@ def test_hostile_json_gets_a_short_4xx(spec, served):
                     found.fail(f"{route} with its openapi example", f"not accepted, so the sweep proves nothing: {answer!r}")
             cases = {
                 "100,000 nested [": b"[" * 100_000,
-                "100,000 nested {\"a\":": b'{"a":' * 100_000,
+                '100,000 nested {"a":': b'{"a":' * 100_000,
                 "50,000 keys": json.dumps({f"k{i}": i for i in range(50_000)}).encode(),
                 "a 2 MiB string": json.dumps({"title": "a" * (2 * BODY_LIMIT)}).encode(),
                 "invalid UTF-8": b'{"title": "\xff\xfe"}',
@@ -470,8 +490,9 @@ def test_hostile_json_gets_a_short_4xx(spec, served):
                     # v2), any status below 500; uWSGI's router may reset it unanswered.
                     reset = behind_uwsgi_router(spec) and answer.closed and not answer.raw
                     problem = None if reset else problem_with_any_answer(answer)
-                    record(spec, "two_mib_json_on_a_route_without_body",
-                           f"reset ({UWSGI_ROUTER_ISSUE})" if reset else answer.status)
+                    record(
+                        spec, "two_mib_json_on_a_route_without_body", f"reset ({UWSGI_ROUTER_ISSUE})" if reset else answer.status
+                    )
                 found.check(f"{route} {case}", answer, problem)
 
 
@@ -497,18 +518,21 @@ def test_declared_large_bodies_are_refused_without_waiting_for_them(spec, served
                 elif answer.status >= 500:
                     found.check(case, answer, problem)
 
-            head = (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {2 * BODY_LIMIT}\r\n").encode()
+            head = (
+                f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {2 * BODY_LIMIT}\r\n"
+            ).encode()
             answer = exchange(served.port, head + b"\r\n", timeout=5)
             judge(f"{route} declares 2 MiB, sends nothing", answer, problem_with_refusal(answer, statuses=wanted))
             answer = exchange(served.port, head + b"Expect: 100-continue\r\n\r\n", timeout=5)
-            judge(f"{route} declares 2 MiB with Expect: 100-continue", answer,
-                  problem_with_refusal(answer, statuses=wanted))
+            judge(f"{route} declares 2 MiB with Expect: 100-continue", answer, problem_with_refusal(answer, statuses=wanted))
             # Valid JSON (white space, then the example), so only its size can be the reason to refuse it.
             chunk = b"%x\r\n%s\r\n" % (64 * 1024, b" " * 64 * 1024)
             example = json.dumps(route.example).encode()
-            chunked = (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
-                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+            chunked = (
+                f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(served)}\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            ).encode()
             body = chunk * 40 + b"%x\r\n%s\r\n0\r\n\r\n" % (len(example), example)
             answer = exchange(served.port, chunked + body, timeout=10)
             judge(f"{route} sends 2.5 MiB chunked", answer, problem_with_refusal(answer, statuses=wanted))
@@ -535,6 +559,7 @@ def test_huge_ids_get_a_short_error(spec, served):
 
 
 # --- methods --------------------------------------------------------------------------------
+
 
 def get_routes(spec) -> list[str]:
     api = app_api(spec)
@@ -572,6 +597,7 @@ def test_405_carries_allow(spec, served):
 
 # --- cross-site writes ----------------------------------------------------------------------
 
+
 @pytest.mark.feature("json-writes")
 def test_cross_site_writes_are_refused(spec, served):
     """An HTML form on another site can send text/plain, urlencoded or multipart bodies
@@ -583,8 +609,9 @@ def test_cross_site_writes_are_refused(spec, served):
             example = json.dumps(route.example).encode()
             fields = "&".join(f"{k}={v}" for k, v in route.example.items() if isinstance(v, str)) or "a=b"
             boundary = "x7hostile"
-            multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n"
-                         f"{example.decode()}\r\n--{boundary}--\r\n").encode()
+            multipart = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="data"\r\n\r\n{example.decode()}\r\n--{boundary}--\r\n'
+            ).encode()
             for content_type, body in {
                 "text/plain": example,
                 "application/x-www-form-urlencoded": fields.encode(),
@@ -613,19 +640,25 @@ def test_readmes_state_no_slow_client_figure():
     """The slow-client figures are measured on each run and printed (tests/.results/
     measurements.json); a README that copied one would claim what no test holds it to."""
     readmes = [Path(spec.path) / "README.md" for spec in discover()] + [REPO / "README.md"]
-    found = [f"{readme.relative_to(REPO)}:{number}: {line.strip()}"
-             for readme in readmes if readme.exists()
-             for number, line in enumerate(readme.read_text().splitlines(), 1) if SLOW_CLIENT_FIGURE.search(line)]
+    found = [
+        f"{readme.relative_to(REPO)}:{number}: {line.strip()}"
+        for readme in readmes
+        if readme.exists()
+        for number, line in enumerate(readme.read_text().splitlines(), 1)
+        if SLOW_CLIENT_FIGURE.search(line)
+    ]
     assert not found, "slow-client figures belong to the suite's output, not a README:\n" + "\n".join(found)
 
 
 def normal_requests_answered(url: str, window: float) -> int:
     """NORMAL_REQUESTS requests at once from a fresh client: how many got a 200 within `window` s."""
+
     def one(_):
         try:
             return httpx.get(url + "/json", timeout=window).status_code == 200
         except httpx.HTTPError:
             return False
+
     pool = ThreadPoolExecutor(NORMAL_REQUESTS)
     futures = [pool.submit(one, i) for i in range(NORMAL_REQUESTS)]
     done, _ = wait(futures, timeout=window)
@@ -646,8 +679,10 @@ def attack(process, route: WriteRoute, mode: str, seconds: float) -> int:
         if mode == "headers":
             pending = [f"GET /json HTTP/1.1\r\nHost: {host(process)}\r\nX-Slow: ".encode() for _ in sockets]
         elif mode == "uploads":
-            head = (f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(process)}\r\n"
-                    "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n").encode()
+            head = (
+                f"{route.method} {route.path} HTTP/1.1\r\nHost: {host(process)}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            ).encode()
             for sock in sockets:  # the head at once, then the body a byte at a time
                 with suppress(OSError):
                     sock.sendall(head)
@@ -660,7 +695,7 @@ def attack(process, route: WriteRoute, mode: str, seconds: float) -> int:
             while not stop.wait(DRIP_SECONDS if offset else 0):
                 for sock, data in zip(sockets, pending, strict=True):
                     with suppress(OSError):
-                        sock.send(data[offset:offset + 1])
+                        sock.send(data[offset : offset + 1])
                 offset += 1
 
         dripper = threading.Thread(target=drip, daemon=True)

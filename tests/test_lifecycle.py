@@ -28,7 +28,8 @@ def contents(database) -> list[tuple]:
     """Every row of world and fortune, as digests: a row duplicated, dropped or reset shows."""
     return database.query(
         "SELECT (SELECT md5(string_agg(id || ':' || randomnumber, ',' ORDER BY id)) FROM world),"
-        " (SELECT md5(string_agg(id || ':' || message, ',' ORDER BY id)) FROM fortune)")
+        " (SELECT md5(string_agg(id || ':' || message, ',' ORDER BY id)) FROM fortune)"
+    )
 
 
 def test_release_twice_changes_nothing(spec, platform, database):
@@ -86,4 +87,3 @@ def test_heroku_and_libpq_url_forms_both_work(database, launch):
     process = launch(env={"DATABASE_URL": database.url.replace("postgres://", "postgresql://", 1)})
     assert httpx.get(process.url + "/db", timeout=5).status_code == 200
     assert database.url.startswith("postgres://")  # the platform's default form, used everywhere else
-

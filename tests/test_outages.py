@@ -50,8 +50,9 @@ def test_database_cut_mid_run_then_restored(spec, database, postgres_proxy, laun
     assert httpx.get(process.url + "/db", timeout=5).status_code == 200
 
     postgres_proxy.cut()
-    worst = max(assert_unavailable(process.url + path)
-                for path in ("/db", "/health", "/updates?queries=2", "/db", "/fortunes", "/health"))
+    worst = max(
+        assert_unavailable(process.url + path) for path in ("/db", "/health", "/updates?queries=2", "/db", "/fortunes", "/health")
+    )
     record(spec, "outage_answer_seconds_worst", worst)
     assert httpx.get(process.url + "/json", timeout=5).status_code == 200
     assert process.group_alive()

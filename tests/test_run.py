@@ -44,8 +44,14 @@ def test_make_run_serves_every_contract_route_on_postgres_and_redis(request, tmp
     env["RUN_FIRST_PORT"] = str(base)
     log = tmp_path / "run.log"  # a file, not a pipe: nobody reads a pipe while the apps log into it
     with log.open("w") as out:
-        runner = subprocess.Popen([sys.executable, "-m", "scripts.run", *(spec.name for spec in specs)],
-                                  cwd=REPO, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "scripts.run", *(spec.name for spec in specs)],
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + READY_LIMIT
         while "/health  routes" not in log.read_text():
@@ -58,7 +64,7 @@ def test_make_run_serves_every_contract_route_on_postgres_and_redis(request, tmp
         for offset, spec in enumerate(specs):
             url = f"http://127.0.0.1:{base + offset}"
             row = re.search(rf"^{spec.name}\s+{url}/\s+200\s+all {len(ROUTES)} contract routes answer 200$", output, re.M)
-            assert row, f"{spec.name}'s row is not all 200:\n{output[output.index('/health  routes') - 200:]}"
+            assert row, f"{spec.name}'s row is not all 200:\n{output[output.index('/health  routes') - 200 :]}"
             for route in ROUTES:
                 response = httpx.get(url + route, timeout=10)
                 assert response.status_code == 200, (spec.name, route, response.status_code, response.text[:300])

@@ -30,8 +30,7 @@ from harness.tolerances import traceback_in
 CONTRACT = Path(__file__).parent / "contract" / "openapi.yaml"
 EXAMPLES = 25
 CHECKS = {
-    GenerationMode.POSITIVE: [not_a_server_error, status_code_conformance, content_type_conformance,
-                              response_schema_conformance],
+    GenerationMode.POSITIVE: [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
     GenerationMode.NEGATIVE: [not_a_server_error],
 }
 
@@ -43,9 +42,16 @@ def descriptions(spec) -> list[Path]:
 
 def exercise(operation, mode: GenerationMode, base_url: str, session: requests.Session, sent: list) -> None:
     """EXAMPLES generated requests for one operation; raises on the first failing one."""
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
-              suppress_health_check=list(HealthCheck))
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
         response = case.call(base_url=base_url, session=session, timeout=10)
@@ -72,8 +78,9 @@ def test_openapi_descriptions_hold(spec, served):
                         continue  # nothing schema-violating to send (e.g. no parameters at all)
                     # schemathesis raises its check failures as an exception group.
                     except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - every operation is tried
-                        failures.append(f"{description.parent.name}/{description.name} {operation.label} "
-                                        f"({mode.value}): {str(exc)[:1500]}")
+                        failures.append(
+                            f"{description.parent.name}/{description.name} {operation.label} ({mode.value}): {str(exc)[:1500]}"
+                        )
     record(spec, "schemathesis_requests", len(sent))
     time.sleep(0.3)  # the log line of the last request
     logged = traceback_in(served.output()[log_start:])

@@ -21,8 +21,7 @@ GET_ONLY_ROUTES = ["/json", "/plaintext", "/no/such/page"]
 def test_html_carries_security_headers(served, path):
     headers = httpx.get(served.url + path, timeout=5).headers
     assert headers.get("X-Content-Type-Options") == "nosniff"
-    frame_rule = headers.get("X-Frame-Options", "") or (
-        "frame-ancestors" in headers.get("Content-Security-Policy", "") and "csp")
+    frame_rule = headers.get("X-Frame-Options", "") or ("frame-ancestors" in headers.get("Content-Security-Policy", "") and "csp")
     assert frame_rule, "neither X-Frame-Options nor CSP frame-ancestors"
     assert headers.get("Referrer-Policy")
 
@@ -33,14 +32,20 @@ def body_routes(spec) -> list[tuple[str, str]]:
     if not document.exists():
         return []
     paths = yaml.safe_load(document.read_text()).get("paths", {})
-    return [(method.upper(), path) for path, operations in sorted(paths.items())
-            for method, operation in operations.items() if isinstance(operation, dict) and "requestBody" in operation]
+    return [
+        (method.upper(), path)
+        for path, operations in sorted(paths.items())
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
 
 
 def oversized(served, method: str, path: str) -> bytes:
     body = b"x" * (2 * BODY_LIMIT)
-    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
     return raw_request(served.port, head + body)
 
 
@@ -78,9 +83,14 @@ def test_body_under_the_limit_is_not_413(served):
 
 # Requests a router would pass on: each gets an HTTP answer below 500.
 ROUTABLE_LINES = [
-    b"GET /%00 HTTP/1.1", b"GET /db?queries=%ff%fe HTTP/1.1", b"GET /" + b"a" * 6000 + b" HTTP/1.1",
-    b"GET /queries?queries=1e309 HTTP/1.1", b"GET /fortunes/../../etc/passwd HTTP/1.1",
-    b"GARBAGE / HTTP/1.1", b"GET /whoami HTTP/1.1\r\nX-Forwarded-For: \xff\xfe, not-an-ip", b"GET / HTTP/9.9",
+    b"GET /%00 HTTP/1.1",
+    b"GET /db?queries=%ff%fe HTTP/1.1",
+    b"GET /" + b"a" * 6000 + b" HTTP/1.1",
+    b"GET /queries?queries=1e309 HTTP/1.1",
+    b"GET /fortunes/../../etc/passwd HTTP/1.1",
+    b"GARBAGE / HTTP/1.1",
+    b"GET /whoami HTTP/1.1\r\nX-Forwarded-For: \xff\xfe, not-an-ip",
+    b"GET / HTTP/9.9",
     b"GET  HTTP/1.1",  # an HTTP/1.1 line with an empty target: RFC 9112 section 3, a 400
 ]
 # Not HTTP at all: a 4xx, or the connection closed without an answer, are both clean.

@@ -13,9 +13,7 @@ LOBBY_ROOMS = 20
 def lobby(request):
     try:
         rooms = list(
-            Message.objects.values("room")
-            .annotate(messages=Count("id"), last=Max("created"))
-            .order_by("-last")[:LOBBY_ROOMS]
+            Message.objects.values("room").annotate(messages=Count("id"), last=Max("created")).order_by("-last")[:LOBBY_ROOMS]
         )
     except DatabaseError:
         return render(request, "chat/lobby.html", {"rooms": [], "unavailable": True}, status=503)

@@ -66,7 +66,7 @@ BAD_FRAMES = [
     ('{"text": 42}', "missing or empty"),
     (json.dumps({"text": "x" * 1001}), "longer than 1000"),
     (json.dumps({"text": "hi", "author": "n" * 33}), '"author"'),
-    (json.dumps({"text": "hi", "author": []}), "\"author\""),
+    (json.dumps({"text": "hi", "author": []}), '"author"'),
     (json.dumps({"text": "a\u0000b"}), "NUL"),
     ('{"text": "\\ud800"}', "surrogate"),
     ("[" * 100000, "not valid JSON"),
@@ -95,9 +95,7 @@ async def test_binary_frame_gets_an_error_frame():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    "origin", [(b"origin", b"http://evil.example"), (b"origin", b"http://localhost.evil.example"), None]
-)
+@pytest.mark.parametrize("origin", [(b"origin", b"http://evil.example"), (b"origin", b"http://localhost.evil.example"), None])
 async def test_foreign_or_missing_origin_is_refused(origin):
     communicator, connected = await join("x", origin=origin)
     assert not connected
@@ -108,8 +106,9 @@ async def test_foreign_or_missing_origin_is_refused(origin):
 @pytest.mark.parametrize(("origin", "allowed"), [(b"https://" + HEROKU_HOST, True), (b"https://evil.example", False)])
 async def test_on_heroku_any_host_but_only_its_own_origin(origin, allowed):
     # On Heroku ALLOWED_HOSTS is "*": the socket still needs a page of the host it is for.
-    communicator, connected = await join("x", (b"origin", origin), same_origin(URLRouter(websocket_urlpatterns)),
-                                         (b"host", HEROKU_HOST))
+    communicator, connected = await join(
+        "x", (b"origin", origin), same_origin(URLRouter(websocket_urlpatterns)), (b"host", HEROKU_HOST)
+    )
     assert connected is allowed
     await communicator.disconnect()
 

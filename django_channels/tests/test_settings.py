@@ -11,9 +11,19 @@ import pytest
 
 APP_DIR = Path(__file__).resolve().parent.parent
 PLATFORM_VARIABLES = (
-    "DYNO", "CI", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
-    "DATABASE_CONNECTION_LIMIT", "DATABASE_POOL_SIZE", "SECURE_SSL_REDIRECT",
-    "CSRF_TRUSTED_ORIGINS", "SECURE_HSTS_SECONDS", "WEB_CONCURRENCY",
+    "DYNO",
+    "CI",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DATABASE_CONNECTION_LIMIT",
+    "DATABASE_POOL_SIZE",
+    "SECURE_SSL_REDIRECT",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_HSTS_SECONDS",
+    "WEB_CONCURRENCY",
 )
 PRODUCTION = {
     "DYNO": "web.1",
@@ -24,9 +34,7 @@ PRODUCTION = {
 def run(args, **env):
     clean = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}
     clean["DJANGO_SETTINGS_MODULE"] = "chatsite.settings"
-    return subprocess.run(
-        [sys.executable, *args], cwd=APP_DIR, env={**clean, **env}, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, *args], cwd=APP_DIR, env={**clean, **env}, capture_output=True, text=True, timeout=60)
 
 
 def settings_json(**env):
@@ -87,9 +95,7 @@ def test_debug_only_when_explicitly_true():
 
 
 def test_production_database_pool_fits_the_connection_budget():
-    values = settings_json(
-        **PRODUCTION, DATABASE_URL="postgres://u:p@db.example:5432/d", DATABASE_CONNECTION_LIMIT="20"
-    )
+    values = settings_json(**PRODUCTION, DATABASE_URL="postgres://u:p@db.example:5432/d", DATABASE_CONNECTION_LIMIT="20")
     db = values["db"]
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert db["CONN_MAX_AGE"] == 0
@@ -105,9 +111,7 @@ def test_production_database_pool_fits_the_connection_budget():
 def test_rediss_skips_certificate_verification_and_redis_does_not():
     tls = settings_json(REDIS_URL="rediss://:pw@redis.example:6380")["layers"]["default"]
     assert tls["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert tls["CONFIG"]["hosts"] == [
-        {"address": "rediss://:pw@redis.example:6380", "socket_timeout": 10, "ssl_cert_reqs": None}
-    ]
+    assert tls["CONFIG"]["hosts"] == [{"address": "rediss://:pw@redis.example:6380", "socket_timeout": 10, "ssl_cert_reqs": None}]
     plain = settings_json(REDIS_URL="redis://127.0.0.1:6379/3")["layers"]["default"]
     assert plain["CONFIG"]["hosts"] == [{"address": "redis://127.0.0.1:6379/3", "socket_timeout": 10}]
 
@@ -115,9 +119,7 @@ def test_rediss_skips_certificate_verification_and_redis_does_not():
 @pytest.mark.parametrize("web_concurrency", ["1", "2", "4", "8", "17"])
 def test_budget_holds_for_any_web_concurrency(web_concurrency):
     """Daphne is one process per dyno whatever the buildpack sets WEB_CONCURRENCY to."""
-    values = settings_json(
-        **PRODUCTION, DATABASE_URL="postgres://u:p@db.example:5432/d", WEB_CONCURRENCY=web_concurrency
-    )
+    values = settings_json(**PRODUCTION, DATABASE_URL="postgres://u:p@db.example:5432/d", WEB_CONCURRENCY=web_concurrency)
     assert values["db"]["OPTIONS"]["pool"]["max_size"] + 2 <= 20
 
 

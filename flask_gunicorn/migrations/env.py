@@ -13,9 +13,7 @@ logger = logging.getLogger("alembic.env")
 migrate = current_app.extensions["migrate"]
 engine = migrate.db.engine
 target_metadata = migrate.db.metadata
-config.set_main_option(
-    "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
-)
+config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 
 
 def skip_empty_autogenerate(context, revision, directives):

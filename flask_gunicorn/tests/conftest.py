@@ -7,8 +7,16 @@ from flask_migrate import upgrade
 from votr import create_app
 
 PLATFORM_VARIABLES = [
-    "DYNO", "CI", "SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL",
-    "WEB_CONCURRENCY", "DATABASE_CONNECTION_LIMIT", "PORT", "ALLOWED_HOSTS",
+    "DYNO",
+    "CI",
+    "SECRET_KEY",
+    "DEBUG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "WEB_CONCURRENCY",
+    "DATABASE_CONNECTION_LIMIT",
+    "PORT",
+    "ALLOWED_HOSTS",
 ]
 
 

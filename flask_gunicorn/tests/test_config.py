@@ -38,8 +38,17 @@ def test_development_secret_is_random_not_hard_coded():
 
 @pytest.mark.parametrize(
     ("value", "debug"),
-    [(None, False), ("", False), ("0", False), ("false", False), ("nonsense", False),
-     ("1", True), ("true", True), ("YES", True), ("on", True)],
+    [
+        (None, False),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("nonsense", False),
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+    ],
 )
 def test_debug_only_when_explicitly_true(monkeypatch, value, debug):
     if value is not None:
@@ -119,9 +128,7 @@ def test_gunicorn_settings(monkeypatch):
 
 
 def test_procfile_runs_migrations_in_release_only():
-    lines = dict(
-        line.split(":", 1) for line in (APP_ROOT / "Procfile").read_text().splitlines() if line
-    )
+    lines = dict(line.split(":", 1) for line in (APP_ROOT / "Procfile").read_text().splitlines() if line)
     assert set(lines) == {"release", "web", "worker"}
     assert "db upgrade" in lines["release"]
     assert "upgrade" not in lines["web"] and "gunicorn" in lines["web"]

@@ -60,8 +60,7 @@ def test_fortunes_sorted_escaped_and_extended(client):
     assert "&lt;script&gt;" in body and "<script>" not in body
     assert "日本語のテキストもそのまま表示されるべきです。" in body
     unescaped = [
-        message.replace("&#34;", '"').replace("&lt;", "<").replace("&gt;", ">")
-        .replace("&amp;", "&") for _, message in cells
+        message.replace("&#34;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") for _, message in cells
     ]
     assert unescaped == sorted(unescaped)
     for header in HTML_HEADERS:
@@ -82,9 +81,7 @@ def test_home_page_links_routes_with_security_headers(client):
 def test_health_on_embedded_defaults(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {
-        "status": "ok", "checks": {"database": "ok", "redis": "not configured"}
-    }
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "not configured"}}
 
 
 def test_unknown_path_is_json_404(client):
@@ -114,10 +111,12 @@ def test_body_of_one_mebibyte_is_not_refused(client):
 @pytest.fixture
 def unreachable_database_app():
     # Port 1 refuses at once: no server needed to see the 503 path.
-    return create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://votr@127.0.0.1:1/votr",
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://votr@127.0.0.1:1/votr",
+        }
+    )
 
 
 @pytest.mark.parametrize("path", ["/db", "/queries?queries=3", "/updates", "/fortunes"])

@@ -55,19 +55,18 @@ def test_create_show_list_vote_results(client):
         ('{"question": "q", "options": ["a", "b"], "closes_in_seconds": 0}', 400, "closes_in"),
         ('{"question": "q", "options": ["a", "b"], "closes_in_seconds": "5"}', 400, "integer"),
         ('{"question": "q", "options": ["a", "b"], "closes_at": "tomorrow"}', 400, "ISO 8601"),
-        ('{"question": "q", "options": ["a", "b"], "closes_at": "2030-01-01T00:00:00"}',
-         400, "offset"),
-        ('{"question": "q", "options": ["a", "b"], "closes_at": "2001-01-01T00:00:00Z"}',
-         400, "future"),
-        ('{"question": "q", "options": ["a", "b"], "closes_at": "2001-01-01T00:00:00Z",'
-         ' "closes_in_seconds": 5}', 400, "not both"),
+        ('{"question": "q", "options": ["a", "b"], "closes_at": "2030-01-01T00:00:00"}', 400, "offset"),
+        ('{"question": "q", "options": ["a", "b"], "closes_at": "2001-01-01T00:00:00Z"}', 400, "future"),
+        (
+            '{"question": "q", "options": ["a", "b"], "closes_at": "2001-01-01T00:00:00Z", "closes_in_seconds": 5}',
+            400,
+            "not both",
+        ),
         # What Postgres cannot store, or Python cannot convert, is the client's error.
         ('{"question": "a\\u0000b", "options": ["a", "b"]}', 400, "NUL"),
         ('{"question": "q", "options": ["a\\ud800", "b"]}', 400, "surrogates"),
-        ('{"question": "q", "options": ["a", "b"], "closes_at": "0001-01-01T00:00:00+01:00"}',
-         400, "out of range"),
-        ('{"question": "q", "options": ["a", "b"], "closes_at": "9999-12-31T23:59:59-01:00"}',
-         400, "out of range"),
+        ('{"question": "q", "options": ["a", "b"], "closes_at": "0001-01-01T00:00:00+01:00"}', 400, "out of range"),
+        ('{"question": "q", "options": ["a", "b"], "closes_at": "9999-12-31T23:59:59-01:00"}', 400, "out of range"),
         ("[" * 100_000, 400, "not valid JSON"),
     ],
 )
@@ -157,8 +156,7 @@ def test_sweep_closes_overdue_polls_only(app):
 
 def test_deeply_nested_vote_is_refused(client):
     poll = create(client).get_json()
-    response = client.post(f"/api/polls/{poll['id']}/votes", data="[" * 100_000,
-                           content_type="application/json")
+    response = client.post(f"/api/polls/{poll['id']}/votes", data="[" * 100_000, content_type="application/json")
     assert response.status_code == 400
     assert "not valid JSON" in response.get_json()["error"]
 
@@ -166,6 +164,7 @@ def test_deeply_nested_vote_is_refused(client):
 def test_chunked_body_over_the_limit_is_413(client):
     # No Content-Length: Werkzeug stops reading at MAX_CONTENT_LENGTH; the app must not parse the truncated rest.
     body = io.BytesIO(b'{"question": "' + b"x" * (2 * 1024 * 1024) + b'"}')
-    response = client.post("/api/polls", input_stream=body, content_type="application/json",
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/api/polls", input_stream=body, content_type="application/json", environ_overrides={"wsgi.input_terminated": True}
+    )
     assert response.status_code == 413

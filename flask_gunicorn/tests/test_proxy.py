@@ -45,9 +45,7 @@ def test_ipv4_on_the_dual_stack_socket_reads_as_ipv4(client):
 
 
 def test_get_my_ip_is_the_client_not_the_router(client):
-    response = client.get(
-        "/get_my_ip/", headers={"X-Forwarded-For": "1.1.1.1, 198.51.100.7"}, environ_base=ROUTER
-    )
+    response = client.get("/get_my_ip/", headers={"X-Forwarded-For": "1.1.1.1, 198.51.100.7"}, environ_base=ROUTER)
     assert response.get_json() == {"ip": "198.51.100.7"}
 
 

@@ -17,8 +17,7 @@ def echo():
 """
 
 MALFORMED_CHUNKED = (
-    b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
-    b"Connection: close\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+    b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
 )
 
 
@@ -59,9 +58,24 @@ def test_gunicorn_still_leaves_malformed_chunked_bodies_to_flask(tmp_path):
     (tmp_path / "bare.py").write_text(BARE_APP)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-         "--graceful-timeout", "1", "--bind", f"127.0.0.1:{port}", "--chdir", str(tmp_path), "bare:app"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "1",
+            "--graceful-timeout",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(tmp_path),
+            "bare:app",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         answer = answer_to(port, MALFORMED_CHUNKED, deadline=time.monotonic() + 10)

@@ -85,14 +85,21 @@ def init_celery(app: Flask) -> Celery:
         # memory:// lets the worker start (and sweep) without Redis in development.
         broker_url=redis_url or "memory://",
         broker_use_ssl=(redis_url and redis_tls_options(redis_url)) or None,
-        broker_connection_retry_on_startup=True, broker_connection_timeout=1,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=1,
         # visibility_timeout longer than any ETA: Redis must not re-deliver a message
         # that a live worker holds until the poll's closing time.
-        broker_transport_options={"visibility_timeout": int((MAX_POLL_DURATION + timedelta(hours=1)).total_seconds()),
-                                  "socket_connect_timeout": 1, "socket_timeout": 5},
+        broker_transport_options={
+            "visibility_timeout": int((MAX_POLL_DURATION + timedelta(hours=1)).total_seconds()),
+            "socket_connect_timeout": 1,
+            "socket_timeout": 5,
+        },
         # A publish from a web request gives up within about a second when Redis is down.
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
-        task_acks_late=True, task_reject_on_worker_lost=True, task_ignore_result=True, worker_prefetch_multiplier=1,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
         # Threads, not prefork: one process, so Heroku's SIGTERM reaches exactly the
         # process that restores unacked messages, and its pool is the budget's (config.py).
         worker_pool="threads",
@@ -100,7 +107,8 @@ def init_celery(app: Flask) -> Celery:
         beat_schedule={"close-due-polls": {"task": "votr.close_due_polls", "schedule": SWEEP_SECONDS}},
         # The dyno's file system is ephemeral; beat only needs the file while it runs.
         beat_schedule_filename=str(Path(tempfile.gettempdir()) / "votr-celerybeat-schedule"),
-        timezone="UTC", enable_utc=True,
+        timezone="UTC",
+        enable_utc=True,
     )
     celery.set_default()
     app.extensions["celery"] = celery

@@ -65,8 +65,10 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
     production = bool(environ.get("DYNO")) and not environ.get("CI")
     secret_key = environ.get("SECRET_KEY", "").strip()
     if production and not secret_key:
-        raise ConfigError("SECRET_KEY is not set; production (DYNO set, CI unset) requires it "
-                          "(heroku config:set SECRET_KEY=$(openssl rand -hex 32))")
+        raise ConfigError(
+            "SECRET_KEY is not set; production (DYNO set, CI unset) requires it "
+            "(heroku config:set SECRET_KEY=$(openssl rand -hex 32))"
+        )
     database_url = environ.get("DATABASE_URL", "").strip()
     hosts = [host.strip() for host in environ.get("ALLOWED_HOSTS", "").split(",") if host.strip()]
     settings = Settings(
@@ -80,7 +82,9 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         connection_limit=positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT),
     )
     if settings.database_url and settings.connections_per_web_process < 1:
-        raise ConfigError(f"WEB_CONCURRENCY={settings.web_concurrency} web processes need a database connection each, "
-                          f"but DATABASE_CONNECTION_LIMIT={settings.connection_limit} leaves fewer after the Celery "
-                          f"worker ({WORKER_CONNECTIONS}), release and psql ({RELEASE_AND_PSQL_CONNECTIONS})")
+        raise ConfigError(
+            f"WEB_CONCURRENCY={settings.web_concurrency} web processes need a database connection each, "
+            f"but DATABASE_CONNECTION_LIMIT={settings.connection_limit} leaves fewer after the Celery "
+            f"worker ({WORKER_CONNECTIONS}), release and psql ({RELEASE_AND_PSQL_CONNECTIONS})"
+        )
     return settings

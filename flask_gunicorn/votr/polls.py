@@ -22,9 +22,15 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def poll_summary(poll: Poll) -> dict:
-    return {"id": poll.id, "question": poll.question, "status": "closed" if poll.is_closed() else "open",
-            "created_at": iso(poll.created_at), "closes_at": iso(poll.closes_at), "closed_at": iso(poll.closed_at),
-            "url": url_for("polls.show_poll", poll_id=poll.id)}
+    return {
+        "id": poll.id,
+        "question": poll.question,
+        "status": "closed" if poll.is_closed() else "open",
+        "created_at": iso(poll.created_at),
+        "closes_at": iso(poll.closes_at),
+        "closed_at": iso(poll.closed_at),
+        "url": url_for("polls.show_poll", poll_id=poll.id),
+    }
 
 
 def poll_detail(poll: Poll) -> dict:
@@ -34,8 +40,11 @@ def poll_detail(poll: Poll) -> dict:
 def poll_results(poll: Poll) -> dict:
     options = [{"id": o.id, "text": o.text, "votes": o.votes} for o in poll.options]
     top = max((o["votes"] for o in options), default=0)
-    return poll_summary(poll) | {"options": options, "total_votes": sum(o["votes"] for o in options),
-                                 "leaders": [o["id"] for o in options if top and o["votes"] == top]}
+    return poll_summary(poll) | {
+        "options": options,
+        "total_votes": sum(o["votes"] for o in options),
+        "leaders": [o["id"] for o in options if top and o["votes"] == top],
+    }
 
 
 def json_object() -> dict:
@@ -148,7 +157,7 @@ def vote(poll_id: int):
     db.session.execute(update(PollOption).where(PollOption.id == option_id).values(votes=PollOption.votes + 1))
     db.session.commit()
     if "voted" in session:  # the latest LIST_LIMIT polls: the cookie stays far below 4 KB
-        session["voted"] = session["voted"][-LIST_LIMIT + 1:] + [poll_id]
+        session["voted"] = session["voted"][-LIST_LIMIT + 1 :] + [poll_id]
     return jsonify(poll_results(poll)), 201
 
 

@@ -16,8 +16,11 @@ from .config import SANIC_DEFAULTS, Settings, host_allowed
 from .shutdown import end_keep_alive_when_draining, install_stop_once
 from .strict_http import StrictRequest
 
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "strict-origin-when-cross-origin"}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
 def create_app(settings: Settings | None = None) -> Sanic:

@@ -77,8 +77,10 @@ class Settings:
         secret_key = environ.get("SECRET_KEY", "")
         hosts = tuple(name.strip().lower() for name in environ.get("ALLOWED_HOSTS", "").split(",") if name.strip())
         if not secret_key and production:
-            raise ConfigError("SECRET_KEY is not set: production (DYNO set, CI unset) needs one; "
-                              "run `heroku config:set SECRET_KEY=$(openssl rand -hex 32)`")
+            raise ConfigError(
+                "SECRET_KEY is not set: production (DYNO set, CI unset) needs one; "
+                "run `heroku config:set SECRET_KEY=$(openssl rand -hex 32)`"
+            )
         return cls(
             port=positive_int(environ, "PORT", 8000, maximum=65535),
             web_concurrency=positive_int(environ, "WEB_CONCURRENCY", 1),
@@ -86,8 +88,9 @@ class Settings:
             production=production,
             secret_key=secret_key or secrets.token_urlsafe(32),
             database_url=environ.get("DATABASE_URL") or None,
-            connection_limit=positive_int(environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT,
-                                          minimum=RESERVED_CONNECTIONS + 1),
+            connection_limit=positive_int(
+                environ, "DATABASE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT, minimum=RESERVED_CONNECTIONS + 1
+            ),
             allowed_hosts=hosts or (None if production else LOCAL_HOSTS),
         )
 

@@ -78,8 +78,9 @@ async def updates(request: Request) -> HTTPResponse:
     # last entry for an id is the value stored.
     ids = sorted(random_number() for _ in range(query_count(request.args.get("queries"))))
     async with db.connection(request) as conn, conn.transaction():
-        worlds = [{"id": (await conn.fetchrow(SELECT_WORLD, world_id))["id"], "randomNumber": random_number()}
-                  for world_id in ids]
+        worlds = [
+            {"id": (await conn.fetchrow(SELECT_WORLD, world_id))["id"], "randomNumber": random_number()} for world_id in ids
+        ]
         # One pipelined round trip for the UPDATEs, each its own statement.
         await conn.executemany(UPDATE_WORLD, [(world["id"], world["randomNumber"]) for world in worlds])
     return json(worlds)
@@ -92,8 +93,10 @@ async def fortunes(request: Request) -> HTTPResponse:
     rows.append((0, EXTRA_FORTUNE))
     rows.sort(key=lambda row: row[1])
     cells = "".join(f"<tr><td>{fortune_id}</td><td>{escape(message)}</td></tr>" for fortune_id, message in rows)
-    return html("<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
-                f"<tr><th>id</th><th>message</th></tr>{cells}</table></body></html>")
+    return html(
+        "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
+        f"<tr><th>id</th><th>message</th></tr>{cells}</table></body></html>"
+    )
 
 
 @bp.route("/whoami", methods=GET_HEAD)

@@ -19,9 +19,15 @@ POOL_CLOSE_TIMEOUT, IDLE_CONNECTION_LIFETIME = 5.0, 60.0  # idle: a quiet worker
 
 # "The database cannot serve us now", unlike a bug in a query (a logged 500).
 UNAVAILABLE_ERRORS = (
-    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError, asyncpg.InsufficientResourcesError, asyncpg.OperatorInterventionError,
-    asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
     asyncpg.UndefinedTableError,  # migrations have not run yet
 )
 
@@ -43,9 +49,12 @@ async def open_pool(app: Sanic) -> None:
     # min_size=0: a database down at boot does not stop the worker from binding PORT.
     # asyncpg takes postgres:// and postgresql:// alike, and uses the running loop.
     app.ctx.pool = await asyncpg.create_pool(
-        settings.database_url, min_size=0, max_size=settings.pool_max_size,
+        settings.database_url,
+        min_size=0,
+        max_size=settings.pool_max_size,
         max_inactive_connection_lifetime=IDLE_CONNECTION_LIFETIME,
-        timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT,
+        timeout=CONNECT_TIMEOUT,
+        command_timeout=COMMAND_TIMEOUT,
     )
     log.info("database pool ready: up to %d connections in this worker", settings.pool_max_size)
 

@@ -71,8 +71,11 @@ def answer_to_request_in_flight_at_sigterm(tmp_path: Path, mode: str) -> bytes:
     script.write_text(BARE_APP)
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, str(script), str(port), mode], cwd=APP_ROOT, stdout=output,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, str(script), str(port), mode],
+            cwd=APP_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             env={**os.environ, "PYTHONPATH": str(APP_ROOT)},
         )
     try:

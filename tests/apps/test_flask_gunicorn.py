@@ -108,7 +108,8 @@ def test_poll_still_closes_after_the_worker_is_sigtermed(spec, launch):
     start_worker(launch)
     shown = wait_until_closed(web, poll, limit=12 + 15)
     assert 0 <= lateness(shown) < ON_TIME, (
-        f"closed {lateness(shown):.1f} s late: the ETA job was lost and only the sweep closed it", shown
+        f"closed {lateness(shown):.1f} s late: the ETA job was lost and only the sweep closed it",
+        shown,
     )
     record(spec, "poll_closed_late_after_worker_restart_seconds", lateness(shown))
 

@@ -46,8 +46,9 @@ def test_pools_leave_room_for_release_at_four_workers(spec, database, platform, 
     process = launch(env={"WEB_CONCURRENCY": 4})
     released = threading.Event()
     results = []
-    loader = threading.Thread(target=lambda: results.append(
-        load(process.url, ["/db", "/queries?queries=3"], clients=32, seconds=4, until=released)))
+    loader = threading.Thread(
+        target=lambda: results.append(load(process.url, ["/db", "/queries?queries=3"], clients=32, seconds=4, until=released))
+    )
     with database.sample_connections() as sampler:  # one held session, sampled every 20 ms
         loader.start()
         try:

@@ -8,4 +8,3 @@ from webapp.config import load_config
 def make_config(**environ):
     """A Config from an explicit environment, never the caller's shell."""
     return load_config({"SECRET_KEY": "test-secret", **environ})
-

@@ -27,8 +27,10 @@ def test_heroku_ci_is_not_production():
     assert not load_config({"DYNO": "web.1", "CI": "true"}).production
 
 
-@pytest.mark.parametrize("value,expected", [("1", True), ("TRUE", True), ("on", True), ("yes", True),
-                                            ("0", False), ("false", False), ("", False), ("debug", False)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [("1", True), ("TRUE", True), ("on", True), ("yes", True), ("0", False), ("false", False), ("", False), ("debug", False)],
+)
 def test_debug_only_when_explicitly_true(value, expected):
     assert load_config({"DEBUG": value}).debug is expected
 
@@ -36,8 +38,7 @@ def test_debug_only_when_explicitly_true(value, expected):
 @pytest.mark.parametrize("workers", [1, 2, 4, 8, 17])
 def test_the_connection_budget_holds_for_every_buildpack_concurrency(workers):
     # Heroku's buildpack sets WEB_CONCURRENCY from the dyno size: 17 on Performance-L.
-    config = load_config({"DATABASE_URL": "postgres://x@h/d", "DATABASE_CONNECTION_LIMIT": "20",
-                          "WEB_CONCURRENCY": str(workers)})
+    config = load_config({"DATABASE_URL": "postgres://x@h/d", "DATABASE_CONNECTION_LIMIT": "20", "WEB_CONCURRENCY": str(workers)})
     assert config.db_pool_max_size >= 1
     assert config.db_pool_max_size * workers + 2 <= 20
 
@@ -71,8 +72,11 @@ def test_timeouts_fit_the_five_second_outage_answer():
 def run_preflight(environ):
     return subprocess.run(
         [sys.executable, "-c", "import webapp.preflight"],
-        cwd=APP_DIR, env={"PATH": "/usr/bin:/bin", **environ},
-        capture_output=True, text=True, timeout=30,
+        cwd=APP_DIR,
+        env={"PATH": "/usr/bin:/bin", **environ},
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 

@@ -28,8 +28,9 @@ def release(database_url: str) -> subprocess.CompletedProcess:
     """The Procfile's release: line, run as Heroku runs it (sh -c, the app folder)."""
     line = next(line for line in (APP_DIR / "Procfile").read_text().splitlines() if line.startswith("release:"))
     env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "DATABASE_URL": database_url}
-    result = subprocess.run(["sh", "-c", line.removeprefix("release:")], cwd=APP_DIR, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["sh", "-c", line.removeprefix("release:")], cwd=APP_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -91,9 +92,7 @@ def test_health_is_ok(client):
 
 def test_db_returns_a_stored_row(client, database_url):
     row = client.get("/db").get_json()
-    assert query(database_url, "SELECT randomnumber FROM world WHERE id = %s", row["id"]) == [
-        (row["randomNumber"],)
-    ]
+    assert query(database_url, "SELECT randomnumber FROM world WHERE id = %s", row["id"]) == [(row["randomNumber"],)]
 
 
 @pytest.mark.parametrize("param,count", [("3", 3), ("0", 1), ("x", 1), ("501", 500)])
@@ -106,8 +105,7 @@ def test_queries_count(client, param, count):
 def test_updates_are_persisted_before_the_response(client, database_url):
     rows = client.get("/updates?queries=20").get_json()
     assert len(rows) == 20
-    stored = dict(query(database_url, "SELECT id, randomnumber FROM world WHERE id = ANY(%s)",
-                        [row["id"] for row in rows]))
+    stored = dict(query(database_url, "SELECT id, randomnumber FROM world WHERE id = ANY(%s)", [row["id"] for row in rows]))
     for row in rows:
         assert stored[row["id"]] == row["randomNumber"]
 
@@ -130,6 +128,7 @@ def test_fortunes_sorted_escaped_with_the_extra_row(client, database_url):
 
 def test_updates_read_and_write_every_requested_id(client, database_url):
     """TechEmpower's verifier: duplicates included, one SELECT and one UPDATE per id."""
+
     def counters():
         return query(database_url, "SELECT tup_updated, tup_fetched FROM pg_stat_database WHERE datname = current_database()")[0]
 

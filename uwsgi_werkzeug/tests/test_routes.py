@@ -73,11 +73,13 @@ def test_whoami_without_proxy_is_the_peer(client):
 
 @pytest.mark.parametrize(
     "forwarded_for,forwarded_proto,expected",
-    [("6.6.6.6, 203.0.113.9", "https", {"ip": "203.0.113.9", "scheme": "https"}),
-     ("1.1.1.1, ::ffff:203.0.113.9", "http, https", {"ip": "203.0.113.9", "scheme": "https"}),
-     ("6.6.6.6,", "https, gopher", {"ip": "10.1.2.3", "scheme": "http"}),
-     ("not-an-ip", "<script>", {"ip": "10.1.2.3", "scheme": "http"}),
-     ("2001:db8::1", "x" * 10_000, {"ip": "2001:db8::1", "scheme": "http"})],
+    [
+        ("6.6.6.6, 203.0.113.9", "https", {"ip": "203.0.113.9", "scheme": "https"}),
+        ("1.1.1.1, ::ffff:203.0.113.9", "http, https", {"ip": "203.0.113.9", "scheme": "https"}),
+        ("6.6.6.6,", "https, gopher", {"ip": "10.1.2.3", "scheme": "http"}),
+        ("not-an-ip", "<script>", {"ip": "10.1.2.3", "scheme": "http"}),
+        ("2001:db8::1", "x" * 10_000, {"ip": "2001:db8::1", "scheme": "http"}),
+    ],
 )
 def test_whoami_trusts_only_the_rightmost_entries(client, forwarded_for, forwarded_proto, expected):
     response = client.get(
@@ -111,9 +113,7 @@ def test_white_space_in_a_header_name_is_a_400(client, key):
 
 @pytest.mark.parametrize("method,path", [("POST", "/json"), ("PUT", "/nope")])
 def test_declared_body_over_one_mib_is_413_on_any_route(client, method, path):
-    response = client.open(
-        path, method=method, data=b"x" * 16, environ_overrides={"CONTENT_LENGTH": str(2 * 1024 * 1024)}
-    )
+    response = client.open(path, method=method, data=b"x" * 16, environ_overrides={"CONTENT_LENGTH": str(2 * 1024 * 1024)})
     assert response.status_code == 413
     assert "error" in response.get_json()
 
@@ -150,9 +150,18 @@ def test_a_crashing_view_is_a_clean_500_without_traceback(client):
 
 @pytest.mark.parametrize(
     "query,expected",
-    [("", 1), ("queries=", 1), ("queries=abc", 1), ("queries=0", 1), ("queries=-3", 1),
-     ("queries=7", 7), ("queries=500", 500), ("queries=501", 500), ("queries=99999999999999999999", 500),
-     ("queries=1.5", 1)],
+    [
+        ("", 1),
+        ("queries=", 1),
+        ("queries=abc", 1),
+        ("queries=0", 1),
+        ("queries=-3", 1),
+        ("queries=7", 7),
+        ("queries=500", 500),
+        ("queries=501", 500),
+        ("queries=99999999999999999999", 500),
+        ("queries=1.5", 1),
+    ],
 )
 def test_queries_parameter(query, expected):
     request = Request(EnvironBuilder(path="/queries", query_string=query).get_environ())

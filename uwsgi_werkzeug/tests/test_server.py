@@ -41,8 +41,9 @@ def platform_env(**overrides):
 
 def start(env, log_path, ini="uwsgi.ini"):
     log = open(log_path, "wb")
-    return subprocess.Popen(["sh", "-c", f"uwsgi {ini}"], cwd=APP_DIR, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        ["sh", "-c", f"uwsgi {ini}"], cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def get(host, port, path, timeout=5):
@@ -190,8 +191,7 @@ def answer_to_a_request_in_flight_at_sigterm(tmp_path, keep_router_hook) -> byte
     try:
         wait_for(port)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(f"GET /held HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                         "Connection: close\r\n\r\n".encode())
+            conn.sendall(f"GET /held HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
             end = time.monotonic() + 5
             while "held request started" not in log_path.read_text(errors="replace"):
                 assert time.monotonic() < end, "the held request never reached a worker"

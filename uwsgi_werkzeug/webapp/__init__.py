@@ -91,10 +91,13 @@ class WebApp:
     def __init__(self, config: Config):
         self.config = config
         self.database = Database(config)
-        self.url_map = Map([
-            Rule(f"/{name}", endpoint=name, methods=["GET"])
-            for name in ["health", "json", "plaintext", "db", "queries", "updates", "fortunes", "whoami"]
-        ] + [Rule("/", endpoint="home", methods=["GET"])])
+        self.url_map = Map(
+            [
+                Rule(f"/{name}", endpoint=name, methods=["GET"])
+                for name in ["health", "json", "plaintext", "db", "queries", "updates", "fortunes", "whoami"]
+            ]
+            + [Rule("/", endpoint="home", methods=["GET"])]
+        )
         # Werkzeug's own mounting middleware, as the article serves the test app.
         self.wsgi_app = self.handle
         if config.serve_test_app:
@@ -137,8 +140,10 @@ class WebApp:
         rows.append(EXTRA_FORTUNE)
         rows.sort(key=lambda row: row[1])
         table = "".join(f"<tr><td>{id_}</td><td>{html.escape(message)}</td></tr>" for id_, message in rows)
-        body = ("<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
-                f"<tr><th>id</th><th>message</th></tr>{table}</table></body></html>")
+        body = (
+            "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
+            f"<tr><th>id</th><th>message</th></tr>{table}</table></body></html>"
+        )
         return Response(body, mimetype="text/html")
 
     def whoami(self, request):

@@ -81,9 +81,7 @@ def load_config(environ=None) -> Config:
     secret_key = environ.get("SECRET_KEY", "")
     if not secret_key:
         if production:
-            raise ConfigError(
-                "SECRET_KEY is not set: production (DYNO set, CI unset) needs a secret key"
-            )
+            raise ConfigError("SECRET_KEY is not set: production (DYNO set, CI unset) needs a secret key")
         # Development: a fresh random key each start, never a key written in the repo.
         secret_key = secrets.token_urlsafe(32)
     hosts = tuple(name.strip() for name in environ.get("ALLOWED_HOSTS", "").split(",") if name.strip())

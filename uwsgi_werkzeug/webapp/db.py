@@ -76,9 +76,7 @@ class Database:
             with self.pool().connection() as connection:
                 return work(connection)
         except PoolTimeout:
-            raise DatabaseUnavailable(
-                f"no connection within {self.config.db_pool_timeout:g} s"
-            ) from None
+            raise DatabaseUnavailable(f"no connection within {self.config.db_pool_timeout:g} s") from None
         except psycopg.Error as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise DatabaseUnavailable(reason) from None
@@ -115,9 +113,7 @@ class Database:
         return self.run(work)
 
     def fortunes(self) -> list[tuple[int, str]]:
-        return self.run(
-            lambda connection: connection.execute("SELECT id, message FROM fortune").fetchall()
-        )
+        return self.run(lambda connection: connection.execute("SELECT id, message FROM fortune").fetchall())
 
 
 def _random_ids(count: int) -> list[int]:

@@ -4,24 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('room', models.CharField(max_length=50)),
-                ('author', models.CharField(max_length=32)),
-                ('text', models.TextField()),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("room", models.CharField(max_length=50)),
+                ("author", models.CharField(max_length=32)),
+                ("text", models.TextField()),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['room', '-id'], name='chat_message_room_newest')],
+                "indexes": [models.Index(fields=["room", "-id"], name="chat_message_room_newest")],
             },
         ),
     ]

@@ -4,31 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Fortune',
+            name="Fortune",
             fields=[
-                ('id', models.IntegerField(primary_key=True, serialize=False)),
-                ('message', models.CharField(max_length=2048)),
+                ("id", models.IntegerField(primary_key=True, serialize=False)),
+                ("message", models.CharField(max_length=2048)),
             ],
             options={
-                'db_table': 'fortune',
+                "db_table": "fortune",
             },
         ),
         migrations.CreateModel(
-            name='World',
+            name="World",
             fields=[
-                ('id', models.IntegerField(primary_key=True, serialize=False)),
-                ('randomnumber', models.IntegerField(db_column='randomnumber')),
+                ("id", models.IntegerField(primary_key=True, serialize=False)),
+                ("randomnumber", models.IntegerField(db_column="randomnumber")),
             ],
             options={
-                'db_table': 'world',
+                "db_table": "world",
             },
         ),
     ]

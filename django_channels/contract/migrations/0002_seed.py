@@ -35,9 +35,7 @@ def seed(apps, schema_editor):
         batch_size=1000,
         ignore_conflicts=True,
     )
-    Fortune.objects.using(db).bulk_create(
-        [Fortune(id=i, message=message) for i, message in FORTUNES], ignore_conflicts=True
-    )
+    Fortune.objects.using(db).bulk_create([Fortune(id=i, message=message) for i, message in FORTUNES], ignore_conflicts=True)
 
 
 def unseed(apps, schema_editor):
