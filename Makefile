@@ -92,7 +92,7 @@ test-apps: install ## each app's own fast tests, in its own venv
 
 # --dist loadgroup keeps every test of one app on one worker (conftest.py marks them with the
 # app's xdist_group): they share the app's one Redis database and its session-wide instance.
-test-shared: install-suite ## the shared black-box suite over every app, one app per pytest-xdist worker (APP=name for one)
+test-shared: install-suite ## the shared black-box suite over every app, each app's tests on one pytest-xdist worker (APP=name for one)
 	$(SUITE_PY) -m pytest tests -q -n $(SUITE_WORKERS) --dist loadgroup $(if $(APP),--app=$(APP)) $(PYTEST_ARGS)
 
 test-bench: install-suite ## the benchmark's own unit tests (parsing, statistics)
